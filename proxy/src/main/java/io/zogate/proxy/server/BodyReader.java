@@ -1,0 +1,70 @@
+package io.zogate.proxy.server;
+
+import io.zogate.proxy.jsonrpc.Reason;
+import io.zogate.proxy.jsonrpc.RefusalException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Reads the body, refusing as soon as it passes the cap (a declared length over the cap is
+ * refused without reading), and hashes it for the signature. The bytes read here are the
+ * bytes verified, parsed and forwarded. GET and DELETE carry no body.
+ */
+final class BodyReader implements Stage.Check {
+  private static final byte[] EMPTY = new byte[0];
+  private static final String EMPTY_SHA256 = sha256Hex(EMPTY);
+  private final long maxBodyBytes;
+
+  BodyReader(long maxBodyBytes) {
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  @Override
+  public void check(ProxyCall call) throws RefusalException, IOException {
+    IncomingRequest req = call.request();
+    List<String> declared = req.header("Content-Length");
+    if (declared.size() == 1 && Long.parseLong(declared.get(0)) > maxBodyBytes) {
+      throw new RefusalException(Reason.BODY_TOO_LARGE, "declared " + declared.get(0));
+    }
+    byte[] body = readCapped(req.body());
+    if (!req.method().equals("POST") && body.length > 0) {
+      throw new RefusalException(Reason.BAD_ENCODING, req.method() + " with a body");
+    }
+    call.body(body, body.length == 0 ? EMPTY_SHA256 : sha256Hex(body));
+  }
+
+  private byte[] readCapped(InputStream in) throws IOException, RefusalException {
+    byte[] buf = new byte[8192];
+    int n = 0;
+    while (true) {
+      if (n == buf.length) {
+        if (buf.length > maxBodyBytes) {
+          throw new RefusalException(Reason.BODY_TOO_LARGE, "body over " + maxBodyBytes);
+        }
+        buf = Arrays.copyOf(buf, (int) Math.min((long) buf.length * 2, maxBodyBytes + 1));
+      }
+      int r = in.read(buf, n, buf.length - n);
+      if (r < 0) {
+        break;
+      }
+      n += r;
+      if (n > maxBodyBytes) {
+        throw new RefusalException(Reason.BODY_TOO_LARGE, "body over " + maxBodyBytes);
+      }
+    }
+    return n == 0 ? EMPTY : Arrays.copyOf(buf, n);
+  }
+
+  static String sha256Hex(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JDK", e);
+    }
+  }
+}

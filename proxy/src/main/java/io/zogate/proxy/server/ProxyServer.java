@@ -1,0 +1,196 @@
+package io.zogate.proxy.server;
+
+import com.sun.net.httpserver.HttpServer;
+import io.zogate.proxy.auth.ActorVerifier;
+import io.zogate.proxy.auth.Keyring;
+import io.zogate.proxy.auth.MemoryReplayStore;
+import io.zogate.proxy.auth.ReplayStore;
+import io.zogate.proxy.auth.SqliteReplayStore;
+import io.zogate.proxy.config.ConfigException;
+import io.zogate.proxy.config.ProxyConfig;
+import io.zogate.proxy.config.StoreLocation;
+import io.zogate.proxy.governance.Governor;
+import io.zogate.proxy.jsonrpc.StoreUnavailableException;
+import io.zogate.proxy.jsonrpc.StrictJsonReader;
+import io.zogate.proxy.traffic.Cidr;
+import io.zogate.proxy.traffic.MemoryRateLimitStore;
+import io.zogate.proxy.traffic.RateLimitStore;
+import io.zogate.proxy.traffic.RateLimiter;
+import io.zogate.proxy.traffic.SqliteRateLimitStore;
+import io.zogate.proxy.upstream.Forwarder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The proxy: the JDK's HTTP server, a bounded pool of workers, and the request pipeline. The
+ * order of the pipeline is security-relevant and written in exactly one place, {@link
+ * #standardPipeline}; CONTRACT.md section 1 says why each step sits where it does.
+ */
+public final class ProxyServer implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(ProxyServer.class.getName());
+
+  static {
+    // The JDK server leaves Nagle's algorithm on and writes headers and body separately:
+    // without this each answer can wait ~40 ms for a delayed ACK. Read once, when the first
+    // server is created, so it is set here before any.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
+  private final HttpServer server;
+  private final ThreadPoolExecutor workers;
+  private final List<AutoCloseable> resources;
+  private final Pipeline pipeline;
+
+  private ProxyServer(HttpServer server, ThreadPoolExecutor workers, List<AutoCloseable> resources,
+      Pipeline pipeline) {
+    this.server = server;
+    this.workers = workers;
+    this.resources = resources;
+    this.pipeline = pipeline;
+  }
+
+  /** The parts a pipeline is built from; each checked and opened at start-up. */
+  public record Parts(
+      ProxyConfig config,
+      Supplier<Keyring> keyring,
+      ReplayStore replayStore,
+      Optional<String> apiKey,
+      RateLimiter rateLimiter,
+      Governor governor,
+      Forwarder forwarder,
+      Clock clock) {}
+
+  /**
+   * route -> client limit -> origin -> framing -> actor headers (authority, API key) -> key and
+   * time -> body -> signature and actor scope -> key and actor limits -> nonce -> parse ->
+   * session -> govern -> forward.
+   */
+  static Pipeline standardPipeline(Parts p, SessionRegistry sessions) {
+    ProxyConfig cfg = p.config();
+    ActorVerifier verifier = new ActorVerifier(p.keyring(), p.clock(), cfg.auth().maxSkew(),
+        p.replayStore().earliestAcceptableTsMillis());
+    int defaultPort = cfg.tls().isPresent() ? 443 : 80;
+    return new Pipeline(List.of(
+        new Pipeline.Named("route", new RouteStage(cfg.upstream().serverStreams())),
+        new Pipeline.Named("client-limit", Stage.of(RateLimitChecks.perClient(p.rateLimiter()))),
+        new Pipeline.Named("origin", Stage.of(new OriginCheck(cfg.http().allowedOrigins()))),
+        new Pipeline.Named("framing", Stage.of(new FramingCheck())),
+        new Pipeline.Named("actor-headers",
+            Stage.of(new ActorHeadersCheck(cfg.auth().authorities(), defaultPort, p.apiKey()))),
+        new Pipeline.Named("key-and-time", Stage.of(new KeyAndTimeCheck(verifier))),
+        new Pipeline.Named("body", Stage.of(new BodyReader(cfg.http().maxBodyBytes()))),
+        new Pipeline.Named("signature", Stage.of(new SignatureCheck(verifier))),
+        new Pipeline.Named("key-and-actor-limits", Stage.of(RateLimitChecks.perKeyAndActor(p.rateLimiter()))),
+        new Pipeline.Named("nonce", Stage.of(new NonceCheck(p.replayStore(), cfg.auth().maxSkew()))),
+        new Pipeline.Named("parse", Stage.of(new ParseStage(new StrictJsonReader(cfg.http().maxDepth())))),
+        new Pipeline.Named("session", new SessionCheck(sessions)),
+        new Pipeline.Named("govern", Stage.of(new GovernStage(p.governor()))),
+        new Pipeline.Named("forward", new ForwardStage(p.forwarder(), sessions))));
+  }
+
+  /** Opens the rate limiter a configuration names; {@code off} limits nothing. */
+  public static RateLimiter openRateLimiter(ProxyConfig cfg) throws ConfigException {
+    ProxyConfig.RateLimit rl = cfg.rateLimit();
+    boolean anyRate = rl.perClient().isPresent() || rl.perKey().isPresent() || rl.perActor().isPresent();
+    List<Cidr> trusted = new ArrayList<>();
+    for (String cidr : cfg.http().trustedProxies()) {
+      try {
+        trusted.add(Cidr.parse(cidr));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("http.trustedProxies: " + e.getMessage());
+      }
+    }
+    RateLimitStore store;
+    if (rl.store() instanceof StoreLocation.Off) {
+      if (anyRate) {
+        throw new ConfigException("rateLimit: store is off but limits are set; remove them or choose a store");
+      }
+      store = new MemoryRateLimitStore();
+    } else if (rl.store() instanceof StoreLocation.Memory) {
+      store = new MemoryRateLimitStore();
+    } else if (rl.store() instanceof StoreLocation.Sqlite sqlite) {
+      try {
+        store = new SqliteRateLimitStore(sqlite.file());
+      } catch (StoreUnavailableException e) {
+        throw new ConfigException("rateLimit.store: cannot open " + sqlite.file() + ": " + e.getMessage());
+      }
+    } else {
+      throw new ConfigException("rateLimit.store: " + rl.store() + " is not supported by this build");
+    }
+    return new RateLimiter(store, rl.perClient().orElse(null), rl.perKey().orElse(null),
+        rl.perActor().orElse(null), trusted);
+  }
+
+  /** Opens the replay store a configuration names. */
+  public static ReplayStore openReplayStore(ProxyConfig.Replay replay, Clock clock) throws ConfigException {
+    StoreLocation store = replay.store();
+    if (store instanceof StoreLocation.Memory) {
+      return new MemoryReplayStore((int) Math.min(Integer.MAX_VALUE, replay.capacity()), clock);
+    }
+    if (store instanceof StoreLocation.Sqlite sqlite) {
+      try {
+        return new SqliteReplayStore(sqlite.file(), replay.capacity(), clock);
+      } catch (StoreUnavailableException e) {
+        throw new ConfigException("replay.store: cannot open " + sqlite.file() + ": " + e.getMessage());
+      }
+    }
+    throw new ConfigException("replay.store: " + store + " is not supported by this build");
+  }
+
+  /** Binds the listener and starts serving; every part is already open. */
+  public static ProxyServer start(Parts parts, List<AutoCloseable> ownedResources) throws IOException {
+    ProxyConfig cfg = parts.config();
+    SessionRegistry sessions = new SessionRegistry(100_000);
+    Pipeline pipeline = standardPipeline(parts, sessions);
+    int n = cfg.http().workers();
+    AtomicInteger threadNo = new AtomicInteger();
+    ThreadPoolExecutor workers = new ThreadPoolExecutor(n, n, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        r -> {
+          Thread t = new Thread(r, "zo-gate-worker-" + threadNo.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    workers.allowCoreThreadTimeOut(true);
+    InetSocketAddress address = cfg.listen().toSocketAddress();
+    HttpServer server = HttpServer.create(address, 1024);
+    server.createContext("/", new ProxyHandler(pipeline));
+    server.setExecutor(workers);
+    server.start();
+    LOG.info(() -> "zo-gate listening on " + server.getAddress() + ", upstream " + cfg.upstream().url());
+    return new ProxyServer(server, workers, List.copyOf(ownedResources), pipeline);
+  }
+
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  public List<String> stageNames() {
+    return pipeline.stageNames();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    workers.shutdownNow();
+    for (AutoCloseable r : resources) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, "closing " + r.getClass().getSimpleName() + ": " + e.getClass().getSimpleName());
+      }
+    }
+  }
+}
