@@ -1,0 +1,166 @@
+package io.zogate.load;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zogate.proxy.config.ConfigLoader;
+import io.zogate.proxy.server.Gateway;
+import io.zogate.proxy.server.ProxyServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.IntFunction;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The issue-2 benchmark, one run on loopback: the upstream called directly, the plain JDK
+ * pass-through, and zo-gate governing every request (memory and SQLite replay stores). Writes
+ * a Markdown table to target/bench/passthrough.md. Not a timed test: it asserts only that
+ * every variant answered without errors; the numbers are for docs/BENCHMARKS.md, as ratios.
+ *
+ * <p>Run: {@code mvn -B -q install -DskipTests && mvn -B -pl load-tests -Pbench test}
+ * ({@code -Dbench.seconds=10 -Dbench.connections=16} to change the load).
+ */
+class PassThroughBenchmark {
+  static {
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
+  static final String ACTOR = "did:zo:agent:bench";
+  static final String KID = "bench";
+  static final byte[] BODY = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{}}"
+      .getBytes(StandardCharsets.UTF_8);
+
+  @TempDir Path dir;
+
+  @Test
+  void measure() throws Exception {
+    double seconds = Double.parseDouble(System.getProperty("bench.seconds", "8"));
+    int connections = Integer.parseInt(System.getProperty("bench.connections", "16"));
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    Files.writeString(dir.resolve("keyring.json"), """
+        {"keys":[{"kid":"%s","alg":"HMAC-SHA256","secret":"%s","actors":["%s"],"status":"active"}]}
+        """.formatted(KID, Base64.getEncoder().encodeToString(secret), ACTOR));
+
+    List<KeepAliveLoad.Result> throughput = new ArrayList<>();
+    List<KeepAliveLoad.Result> single = new ArrayList<>();
+    try (BenchUpstream upstream = new BenchUpstream();
+        PlainPassThrough plain = new PlainPassThrough(upstream.port(), 64);
+        ProxyServer memory = zoGate(upstream.port(), "memory");
+        ProxyServer sqlite = zoGate(upstream.port(), "sqlite:" + dir.resolve("replay.db"))) {
+      record Target(String name, int port, boolean signed) {}
+      List<Target> targets = List.of(
+          new Target("upstream direct", upstream.port(), false),
+          new Target("plain JDK pass-through", plain.port(), false),
+          new Target("zo-gate, replay memory", memory.address().getPort(), true),
+          new Target("zo-gate, replay SQLite", sqlite.address().getPort(), true));
+      for (Target t : targets) {
+        IntFunction<byte[]> req = t.signed() ? signedRequest(t.port(), secret) : plainRequest(t.port());
+        throughput.add(KeepAliveLoad.run(t.name(), t.port(), connections, 2, seconds, req, 5_000_000));
+        single.add(KeepAliveLoad.run(t.name(), t.port(), 1, 1, seconds / 2, req, 5_000_000));
+      }
+    }
+    String table = table(throughput, single, connections, seconds);
+    System.out.println(table);
+    Path out = Path.of("target", "bench");
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("passthrough.md"), table);
+    for (KeepAliveLoad.Result r : throughput) {
+      assertThat(r.errors()).as(r.name() + " errors").isZero();
+      assertThat(r.requests()).as(r.name() + " requests").isPositive();
+    }
+  }
+
+  private ProxyServer zoGate(int upstreamPort, String replayStore) throws Exception {
+    Path config = dir.resolve("zo-gate-" + replayStore.hashCode() + ".yaml");
+    int port = freePort();
+    Files.writeString(config, """
+        listen: 127.0.0.1:%d
+        upstream: { url: "http://127.0.0.1:%d/mcp" }
+        auth: { keyring: keyring.json }
+        replay: { store: "%s" }
+        """.formatted(port, upstreamPort, replayStore));
+    return Gateway.open(ConfigLoader.load(config, Map.of()), Map.of(), Optional.empty());
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static IntFunction<byte[]> plainRequest(int port) {
+    byte[] head = ("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Type: application/json\r\n"
+        + "Content-Length: " + BODY.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    byte[] all = concat(head, BODY);
+    return i -> all;
+  }
+
+  /** Signs each request with a fresh nonce, as CONTRACT.md section 1 says (HMAC-SHA256). */
+  private static IntFunction<byte[]> signedRequest(int port, byte[] secret) throws Exception {
+    String authority = "127.0.0.1:" + port;
+    String bodyHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(BODY));
+    String nonceBase = Long.toHexString(System.nanoTime()) + "n";
+    ThreadLocal<Mac> macs = ThreadLocal.withInitial(() -> {
+      try {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(new SecretKeySpec(secret, "HmacSHA256"));
+        return m;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    return i -> {
+      String ts = Long.toString(System.currentTimeMillis());
+      String nonce = String.format(Locale.ROOT, "%s%016d", nonceBase, i);
+      String toSign = String.join("\n", "zo-actor-proof-v1", KID, ACTOR, ts, nonce, "POST", authority, "/mcp", bodyHash);
+      String sig = HexFormat.of().formatHex(macs.get().doFinal(toSign.getBytes(StandardCharsets.UTF_8)));
+      byte[] head = ("POST /mcp HTTP/1.1\r\nHost: " + authority + "\r\nContent-Type: application/json\r\n"
+          + "x-actor-id: " + ACTOR + "\r\nx-actor-kid: " + KID + "\r\nx-actor-ts: " + ts + "\r\nx-actor-nonce: " + nonce
+          + "\r\nx-actor-sig: " + sig + "\r\nContent-Length: " + BODY.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1);
+      return concat(head, BODY);
+    };
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = new byte[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  private static String table(List<KeepAliveLoad.Result> throughput, List<KeepAliveLoad.Result> single,
+      int connections, double seconds) {
+    double plainRps = throughput.get(1).rps();
+    double directP50 = single.get(0).percentileMillis(0.50);
+    double plainP50 = single.get(1).percentileMillis(0.50);
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "Closed loop, %d keep-alive connections, %.0f s measured per row; "
+        + "latency on 1 connection.%n%n", connections, seconds));
+    sb.append("| target | req/s | vs plain pass-through | p50 ms | p99 ms | 1-conn p50 ms | 1-conn p99 ms "
+        + "| added p50 vs direct ms | added p50 vs plain ms | errors |\n");
+    sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < throughput.size(); i++) {
+      KeepAliveLoad.Result t = throughput.get(i);
+      KeepAliveLoad.Result s = single.get(i);
+      sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.2fx | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %d |%n",
+          t.name(), t.rps(), t.rps() / plainRps, t.percentileMillis(0.5), t.percentileMillis(0.99),
+          s.percentileMillis(0.5), s.percentileMillis(0.99), s.percentileMillis(0.5) - directP50,
+          s.percentileMillis(0.5) - plainP50, t.errors() + s.errors()));
+    }
+    return sb.toString();
+  }
+}
