@@ -28,17 +28,32 @@ final class BodyReader implements Stage.Check {
   public void check(ProxyCall call) throws RefusalException, IOException {
     IncomingRequest req = call.request();
     List<String> declared = req.header("Content-Length");
-    if (declared.size() == 1 && Long.parseLong(declared.get(0)) > maxBodyBytes) {
+    long declaredLength = declared.size() == 1 ? Long.parseLong(declared.get(0)) : -1;
+    if (declaredLength > maxBodyBytes) {
       throw new RefusalException(Reason.BODY_TOO_LARGE, "declared " + declared.get(0));
     }
-    byte[] body = readCapped(req.body());
+    byte[] body = readCapped(req.body(), declaredLength);
     if (!req.method().equals("POST") && body.length > 0) {
       throw new RefusalException(Reason.BAD_ENCODING, req.method() + " with a body");
     }
     call.body(body, body.length == 0 ? EMPTY_SHA256 : sha256Hex(body));
   }
 
-  private byte[] readCapped(InputStream in) throws IOException, RefusalException {
+  /**
+   * Reads to the end, never past the cap. A declared length (already checked against the cap,
+   * and enforced by the server's stream) is read exactly; a chunked body grows to the cap.
+   */
+  private byte[] readCapped(InputStream in, long declaredLength) throws IOException, RefusalException {
+    if (declaredLength == 0) {
+      return EMPTY;
+    }
+    if (declaredLength > 0) {
+      byte[] exact = in.readNBytes((int) declaredLength);
+      if (exact.length != declaredLength) {
+        throw new IOException("the client closed before sending its declared body");
+      }
+      return exact;
+    }
     byte[] buf = new byte[8192];
     int n = 0;
     while (true) {

@@ -22,7 +22,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLException;
@@ -35,6 +34,8 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
@@ -82,23 +83,17 @@ public final class Forwarder implements AutoCloseable {
 
   private final UpstreamSettings settings;
   private final CloseableHttpClient client;
-  private final ScheduledThreadPoolExecutor watchdogs;
+  /** The upstream as a route, computed once rather than parsed from the URI per request. */
+  private final HttpHost target;
+  private final Watchdogs watchdogs;
   private final StrictJsonReader reader;
 
   public Forwarder(UpstreamSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.reader = new StrictJsonReader(settings.maxDepth());
-    this.watchdogs =
-        new ScheduledThreadPoolExecutor(
-            1,
-            task -> {
-              Thread thread = new Thread(task, "zo-gate-upstream-watchdog");
-              thread.setDaemon(true);
-              return thread;
-            });
-    // Nearly every call finishes before its deadline; cancelled tasks must not pile up.
-    watchdogs.setRemoveOnCancelPolicy(true);
+    this.watchdogs = new Watchdogs();
     this.client = buildClient(settings);
+    this.target = HttpHost.create(settings.url());
   }
 
   private static CloseableHttpClient buildClient(UpstreamSettings settings) {
@@ -111,6 +106,9 @@ public final class Forwarder implements AutoCloseable {
     Timeout backstop = Timeout.of(longest.plusSeconds(5));
     PoolingHttpClientConnectionManager pool =
         PoolingHttpClientConnectionManagerBuilder.create()
+            // LAX: per-route locking instead of one global pool lock; the pool is bounded by
+            // the worker count anyway, and the strict policy was the hottest lock here.
+            .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
             .setMaxConnTotal(settings.maxConnections())
             .setMaxConnPerRoute(settings.maxConnections())
             .setDefaultSocketConfig(
@@ -178,7 +176,7 @@ public final class Forwarder implements AutoCloseable {
 
   @Override
   public void close() {
-    watchdogs.shutdownNow();
+    watchdogs.close();
     client.close(CloseMode.IMMEDIATE);
   }
 
@@ -228,7 +226,7 @@ public final class Forwarder implements AutoCloseable {
       watchdog.start();
       try {
         try {
-          response = client.executeOpen(null, upstreamRequest, null);
+          response = client.executeOpen(target, upstreamRequest, null);
         } catch (IOException e) {
           throw beforeReply(e);
         }
@@ -710,8 +708,8 @@ public final class Forwarder implements AutoCloseable {
     }
   }
 
-  /** Visible for tests: how many watchdog tasks are queued (should return to zero). */
+  /** Visible for tests: how many calls are being watched (should return to zero). */
   int pendingWatchdogs() {
-    return watchdogs.getQueue().size();
+    return watchdogs.size();
   }
 }

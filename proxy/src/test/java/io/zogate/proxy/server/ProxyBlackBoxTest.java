@@ -343,6 +343,41 @@ class ProxyBlackBoxTest {
     assertThat(upstreamCalls()).isZero();
   }
 
+  static byte[] chunked(String body, int chunk) {
+    StringBuilder sb = new StringBuilder();
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < bytes.length; i += chunk) {
+      int n = Math.min(chunk, bytes.length - i);
+      sb.append(Integer.toHexString(n)).append("\r\n").append(new String(bytes, i, n, StandardCharsets.UTF_8)).append("\r\n");
+    }
+    return sb.append("0\r\n\r\n").toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  RawHttp.Response sendChunked(String body) throws Exception {
+    List<String> head = new ArrayList<>();
+    head.add("POST /mcp HTTP/1.1");
+    head.add("Host: " + proxy.authority());
+    signed(body).forEach((k, v) -> head.add(k + ": " + v));
+    head.add("Transfer-Encoding: chunked");
+    head.add("Connection: close");
+    return RawHttp.send(proxy.port, head, chunked(body, 7));
+  }
+
+  @Test
+  void aChunkedBodyIsReadWholeAndForwardedAsSigned() throws Exception {
+    start("");
+    assertThat(sendChunked(TOOLS_LIST).status()).isEqualTo(200);
+    assertThat(upstream.findAll(postRequestedFor(urlEqualTo("/mcp"))).get(0).getBodyAsString()).isEqualTo(TOOLS_LIST);
+  }
+
+  @Test
+  void aChunkedBodyOverTheCapIs413() throws Exception {
+    start("http: { maxBodyBytes: 1KiB }\n");
+    String big = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{\"pad\":\"" + "x".repeat(20_000) + "\"}}";
+    assertThat(sendChunked(big).outcome()).isEqualTo("413 -32031 body_too_large");
+    assertThat(upstreamCalls()).isZero();
+  }
+
   @Nested
   class StrictParsing {
     @BeforeEach
