@@ -42,6 +42,7 @@ final class Demo implements AutoCloseable {
   }
 
   static Demo start(int port) throws Exception {
+    ProxyServer.applyJdkServerSettings(java.time.Duration.ofSeconds(30));
     DemoUpstream upstream = DemoUpstream.start();
     try {
       Path dir = Files.createTempDirectory("zo-gate-demo");

@@ -102,9 +102,13 @@ public final class ProxyCall {
     this.requestId = requestId;
   }
 
-  /** The id every error for this call carries: from the parsed body only, else null. */
+  /**
+   * The id every error for this call carries: a request's own id from the parsed body, else
+   * null. A client's response carries the id of the server's request it answers; echoing that
+   * in an error would read as the answer to one of the client's own requests.
+   */
   public JsonRpcId errorId() {
-    return message == null ? null : message.id();
+    return expectsResponse() ? message.id() : null;
   }
 
   /** Whether the client expects a JSON-RPC response (a request with an id). */

@@ -150,9 +150,24 @@ public final class ProxyServer implements AutoCloseable {
     throw new ConfigException("replay.store: " + store + " is not supported by this build");
   }
 
+  /**
+   * Applies the JDK server's process-wide settings. {@code maxReqTime} closes a connection whose
+   * request (head and body) has not fully arrived in time, which frees the worker a slow or
+   * stalled client would otherwise hold; it does not limit how long the answer takes (measured:
+   * a 4 s reply and a 4 s stream pass under a 2 s limit). The JDK reads these properties once,
+   * when its first server is created, so they are set before that and the first value wins.
+   */
+  public static void applyJdkServerSettings(java.time.Duration requestReadTimeout) {
+    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+      long seconds = Math.max(1, (requestReadTimeout.toMillis() + 999) / 1000);
+      System.setProperty("sun.net.httpserver.maxReqTime", Long.toString(seconds));
+    }
+  }
+
   /** Binds the listener and starts serving; every part is already open. */
   public static ProxyServer start(Parts parts, List<AutoCloseable> ownedResources) throws IOException {
     ProxyConfig cfg = parts.config();
+    applyJdkServerSettings(cfg.http().requestReadTimeout());
     SessionRegistry sessions = new SessionRegistry(100_000);
     Pipeline pipeline = standardPipeline(parts, sessions);
     int n = cfg.http().workers();

@@ -378,6 +378,37 @@ class ProxyBlackBoxTest {
     assertThat(upstreamCalls()).isZero();
   }
 
+  @Test
+  void aClientThatNeverFinishesItsBodyIsCutOffAndFreesItsWorker() throws Exception {
+    // Two workers only: if stalled clients kept theirs, the last request could not be served.
+    start("http: { workers: 2 }\n");
+    List<java.net.Socket> stalled = new ArrayList<>();
+    try {
+      String body = TOOLS_LIST + " ".repeat(100 - TOOLS_LIST.length());
+      for (int i = 0; i < 2; i++) {
+        // Signed, so every check before the body passes and the proxy waits for the body.
+        StringBuilder head = new StringBuilder("POST /mcp HTTP/1.1\r\nHost: " + proxy.authority()
+            + "\r\nContent-Length: 100\r\n");
+        signed(body).forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+        java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port);
+        s.getOutputStream().write((head + "\r\n{\"jsonrpc\"").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        stalled.add(s);
+      }
+      long t0 = System.nanoTime();
+      java.net.Socket first = stalled.get(0);
+      first.setSoTimeout(10_000);
+      // The proxy closes the connection (read returns -1) rather than waiting forever.
+      assertThat(first.getInputStream().read()).isEqualTo(-1);
+      assertThat((System.nanoTime() - t0) / 1_000_000_000.0).isLessThan(8.0);
+      assertThat(proxy.post(TOOLS_LIST).status()).isEqualTo(200);
+    } finally {
+      for (java.net.Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
   @Nested
   class StrictParsing {
     @BeforeEach
