@@ -31,6 +31,7 @@ public final class MetricsSink implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(MetricsSink.class.getName());
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
   static final Duration MAX_TIMEOUT = Duration.ofSeconds(5);
+  static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
 
   private final URI url;
   private final String where;
@@ -67,7 +68,10 @@ public final class MetricsSink implements AutoCloseable {
     // Logged instead of the URL: a query string or user-info could hold a token.
     this.where = scheme + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
         + (url.getRawPath() == null ? "" : url.getRawPath());
-    this.timeout = interval.compareTo(MAX_TIMEOUT) < 0 ? interval : MAX_TIMEOUT;
+    // The interval, within 1..5 s: a push never outlives its interval by much, and a
+    // sub-second interval (tests) does not fail a sink for a first connection's set-up.
+    this.timeout = interval.compareTo(MAX_TIMEOUT) > 0 ? MAX_TIMEOUT
+        : interval.compareTo(MIN_TIMEOUT) < 0 ? MIN_TIMEOUT : interval;
     this.maxDelay = interval.compareTo(MAX_BACKOFF) > 0 ? interval : MAX_BACKOFF;
     this.nextDelay = interval;
     request(new byte[0]); // header names and values are checked here, once
