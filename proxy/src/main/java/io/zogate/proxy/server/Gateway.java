@@ -11,6 +11,9 @@ import io.zogate.proxy.governance.Governor;
 import io.zogate.proxy.governance.PolicyException;
 import io.zogate.proxy.governance.PolicyFile;
 import io.zogate.proxy.governance.PolicyGovernor;
+import io.zogate.proxy.traffic.MetricsEndpoint;
+import io.zogate.proxy.traffic.MetricsSink;
+import io.zogate.proxy.traffic.ProxyMetrics;
 import io.zogate.proxy.traffic.RateLimiter;
 import io.zogate.proxy.upstream.Forwarder;
 import io.zogate.proxy.upstream.UpstreamSettings;
@@ -56,7 +59,9 @@ public final class Gateway {
       Governor governor = governorOverride.isPresent() ? governorOverride.get() : governor(cfg);
       Forwarder forwarder = new Forwarder(upstreamSettings(cfg, env));
       owned.add(forwarder);
-      ProxyServer.Parts parts = new ProxyServer.Parts(cfg, keyring, replay, apiKey, rateLimiter, governor, forwarder, clock);
+      ProxyMetrics metrics = openMetrics(cfg, owned);
+      ProxyServer.Parts parts =
+          new ProxyServer.Parts(cfg, keyring, replay, apiKey, rateLimiter, governor, forwarder, clock, metrics);
       return ProxyServer.start(parts, owned);
     } catch (ConfigException | IOException | RuntimeException e) {
       for (AutoCloseable c : owned) {
@@ -68,6 +73,38 @@ public final class Gateway {
       }
       throw e;
     }
+  }
+
+  /**
+   * The metrics are always recorded, so the request path is the same with and without
+   * {@code metrics:}; only when it is configured are they served on their own listener and,
+   * with {@code sink:}, pushed.
+   */
+  static ProxyMetrics openMetrics(ProxyConfig cfg, List<AutoCloseable> owned) throws ConfigException, IOException {
+    ProxyMetrics metrics = new ProxyMetrics();
+    if (cfg.metrics().isEmpty()) {
+      return metrics;
+    }
+    ProxyConfig.Metrics m = cfg.metrics().get();
+    if (!m.path().startsWith("/") || m.path().contains("?") || m.path().contains("#")) {
+      throw new ConfigException("metrics.path: must be an absolute path such as /metrics");
+    }
+    MetricsSink sink = null;
+    if (m.sink().isPresent()) {
+      ProxyConfig.Sink s = m.sink().get();
+      try {
+        sink = new MetricsSink(s.url(), s.interval(), s.headers(), metrics);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("metrics.sink: " + e.getMessage());
+      }
+      owned.add(sink);
+    }
+    // Bound before the proxy's own listener, like it a runtime failure if the port is taken.
+    owned.add(MetricsEndpoint.start(m.listen().toSocketAddress(), m.path(), metrics));
+    if (sink != null) {
+      sink.start();
+    }
+    return metrics;
   }
 
   /** The configured policy, or allow-all when none is configured. */
@@ -106,9 +143,6 @@ public final class Gateway {
     }
     if (cfg.ledger().isPresent()) {
       throw new ConfigException("ledger: the audit ledger is not supported by this build yet");
-    }
-    if (cfg.metrics().isPresent()) {
-      LOG.warning("metrics: not supported by this build yet; no metrics are exported");
     }
   }
 }

@@ -5,6 +5,7 @@ import io.zogate.proxy.governance.Governor;
 import io.zogate.proxy.jsonrpc.Reason;
 import io.zogate.proxy.jsonrpc.Refusal;
 import io.zogate.proxy.jsonrpc.RefusalException;
+import io.zogate.proxy.traffic.ProxyMetrics;
 
 /**
  * Asks governance about every authenticated message, whatever its method: DENY is -32011,
@@ -12,14 +13,17 @@ import io.zogate.proxy.jsonrpc.RefusalException;
  */
 final class GovernStage implements Stage.Check {
   private final Governor governor;
+  private final ProxyMetrics metrics;
 
-  GovernStage(Governor governor) {
+  GovernStage(Governor governor, ProxyMetrics metrics) {
     this.governor = governor;
+    this.metrics = metrics;
   }
 
   @Override
   public void check(ProxyCall call) throws RefusalException {
     Decision d = governor.decide(McpActions.describe(call.actor().actorId(), call.request().method(), call.message()));
+    metrics.governanceDecision(d.verdict());
     switch (d.verdict()) {
       case ALLOW -> { }
       case ESCALATE -> throw new RefusalException(Refusal.of(Reason.ESCALATE, d.rule()));

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.zogate.proxy.jsonrpc.Reason;
 import io.zogate.proxy.jsonrpc.Refusal;
+import io.zogate.proxy.traffic.ProxyMetrics;
 import java.io.IOException;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
@@ -19,19 +20,22 @@ final class ProxyHandler implements HttpHandler {
   private static final Logger LOG = Logger.getLogger("io.zogate.proxy.access");
   private static final HexFormat HEX = HexFormat.of();
   private final Pipeline pipeline;
+  private final ProxyMetrics metrics;
 
-  ProxyHandler(Pipeline pipeline) {
+  ProxyHandler(Pipeline pipeline, ProxyMetrics metrics) {
     this.pipeline = pipeline;
+    this.metrics = metrics;
   }
 
   @Override
   public void handle(HttpExchange exchange) {
+    long startNanos = System.nanoTime();
     String traceId = newTraceId();
+    Outcome outcome = null;
     try (exchange) {
       ExchangeResponder responder = new ExchangeResponder(exchange, traceId);
       ProxyCall call = new ProxyCall(new ExchangeRequest(exchange), traceId, responder);
       responder.attach(call);
-      Outcome outcome;
       try {
         outcome = pipeline.proceed(call);
       } catch (IOException e) {
@@ -48,6 +52,23 @@ final class ProxyHandler implements HttpHandler {
       write(responder, traceId, outcome);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.FINE, () -> traceId + " could not answer: " + e.getClass().getSimpleName());
+    } finally {
+      // Once the answer is written (or could not be): the outcome is known and nothing on
+      // the request path waits for this. A lost client connection has no outcome to count.
+      if (outcome != null) {
+        record(outcome, System.nanoTime() - startNanos);
+      }
+    }
+  }
+
+  private void record(Outcome outcome, long nanos) {
+    if (outcome instanceof Outcome.Refused refused) {
+      metrics.requestFinished(ProxyMetrics.Result.REFUSED, refused.refusal().reason(), nanos);
+    } else if (outcome instanceof Outcome.Relayed relayed) {
+      Refusal failure = relayed.inStreamFailure();
+      metrics.requestFinished(ProxyMetrics.Result.RELAYED, failure == null ? null : failure.reason(), nanos);
+    } else {
+      metrics.requestFinished(ProxyMetrics.Result.PLAIN, null, nanos);
     }
   }
 

@@ -14,6 +14,7 @@ import io.zogate.proxy.jsonrpc.StoreUnavailableException;
 import io.zogate.proxy.jsonrpc.StrictJsonReader;
 import io.zogate.proxy.traffic.Cidr;
 import io.zogate.proxy.traffic.MemoryRateLimitStore;
+import io.zogate.proxy.traffic.ProxyMetrics;
 import io.zogate.proxy.traffic.RateLimitStore;
 import io.zogate.proxy.traffic.RateLimiter;
 import io.zogate.proxy.traffic.SqliteRateLimitStore;
@@ -53,13 +54,15 @@ public final class ProxyServer implements AutoCloseable {
   private final ThreadPoolExecutor workers;
   private final List<AutoCloseable> resources;
   private final Pipeline pipeline;
+  private final ProxyMetrics metrics;
 
   private ProxyServer(HttpServer server, ThreadPoolExecutor workers, List<AutoCloseable> resources,
-      Pipeline pipeline) {
+      Pipeline pipeline, ProxyMetrics metrics) {
     this.server = server;
     this.workers = workers;
     this.resources = resources;
     this.pipeline = pipeline;
+    this.metrics = metrics;
   }
 
   /** The parts a pipeline is built from; each checked and opened at start-up. */
@@ -71,7 +74,8 @@ public final class ProxyServer implements AutoCloseable {
       RateLimiter rateLimiter,
       Governor governor,
       Forwarder forwarder,
-      Clock clock) {}
+      Clock clock,
+      ProxyMetrics metrics) {}
 
   /**
    * route -> client limit -> origin -> framing -> actor headers (authority, API key) -> key and
@@ -97,7 +101,7 @@ public final class ProxyServer implements AutoCloseable {
         new Pipeline.Named("nonce", Stage.of(new NonceCheck(p.replayStore(), cfg.auth().maxSkew()))),
         new Pipeline.Named("parse", Stage.of(new ParseStage(new StrictJsonReader(cfg.http().maxDepth())))),
         new Pipeline.Named("session", new SessionCheck(sessions)),
-        new Pipeline.Named("govern", Stage.of(new GovernStage(p.governor()))),
+        new Pipeline.Named("govern", Stage.of(new GovernStage(p.governor(), p.metrics()))),
         new Pipeline.Named("forward", new ForwardStage(p.forwarder(), sessions))));
   }
 
@@ -181,15 +185,20 @@ public final class ProxyServer implements AutoCloseable {
     workers.allowCoreThreadTimeOut(true);
     InetSocketAddress address = cfg.listen().toSocketAddress();
     HttpServer server = HttpServer.create(address, 1024);
-    server.createContext("/", new ProxyHandler(pipeline));
+    server.createContext("/", new ProxyHandler(pipeline, parts.metrics()));
     server.setExecutor(workers);
     server.start();
     LOG.info(() -> "zo-gate listening on " + server.getAddress() + ", upstream " + cfg.upstream().url());
-    return new ProxyServer(server, workers, List.copyOf(ownedResources), pipeline);
+    return new ProxyServer(server, workers, List.copyOf(ownedResources), pipeline, parts.metrics());
   }
 
   public InetSocketAddress address() {
     return server.getAddress();
+  }
+
+  /** The proxy's metrics; recorded whether or not {@code metrics:} is configured. */
+  public ProxyMetrics metrics() {
+    return metrics;
   }
 
   public List<String> stageNames() {
