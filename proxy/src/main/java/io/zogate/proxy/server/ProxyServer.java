@@ -195,7 +195,8 @@ public final class ProxyServer implements AutoCloseable {
     server.createContext("/", new ProxyHandler(pipeline));
     server.setExecutor(workers);
     server.start();
-    LOG.info(() -> "zo-gate listening on " + (ssl.isPresent() ? "https://" : "http://") + server.getAddress()
+    LOG.info(() -> "zo-gate listening on " + (ssl.isPresent() ? "https://" : "http://")
+        + server.getAddress().getHostString() + ":" + server.getAddress().getPort()
         + ", upstream " + cfg.upstream().url());
     return new ProxyServer(server, workers, List.copyOf(ownedResources), pipeline);
   }
