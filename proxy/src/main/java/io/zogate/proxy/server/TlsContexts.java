@@ -197,8 +197,8 @@ public final class TlsContexts {
       throw new ConfigException("tls.key: " + file + " does not exist");
     } catch (IOException | RuntimeException e) {
       // PEMException (an IOException) for a broken block; never the key material itself.
-      throw new ConfigException("tls.key: " + file + " is not a readable PEM private key ("
-          + e.getClass().getSimpleName() + ")");
+      // Bouncy Castle's messages name the problem, never the key material.
+      throw new ConfigException("tls.key: " + file + " is not a readable PEM private key (" + oneLine(e) + ")");
     }
     if (keys.size() != 1) {
       throw new ConfigException("tls.key: " + file + " must hold exactly one private key, found " + keys.size());

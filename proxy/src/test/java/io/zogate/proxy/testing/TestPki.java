@@ -19,14 +19,21 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.pkcs.EncryptedPrivateKeyInfo;
+import org.bouncycastle.asn1.pkcs.PKCS12PBEParams;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -34,6 +41,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.io.pem.PemObject;
 
 /**
  * Certificates minted at test time with Bouncy Castle: CAs, server and client leaves with any
@@ -195,9 +203,41 @@ public final class TestPki {
     return pemOf(certs.toArray());
   }
 
-  /** The key in traditional OpenSSL form: PKCS#1 for RSA, SEC1 for EC. */
-  public static String traditionalPem(PrivateKey key) {
-    return pemOf(key);
+  /**
+   * The key in traditional OpenSSL form: PKCS#1 for RSA, SEC1 for EC. For EC it is built by
+   * hand with the curve and public key inside, as {@code openssl ecparam -genkey} writes it;
+   * the JDK's own encoding leaves the curve out of the inner structure.
+   */
+  public static String traditionalPem(KeyPair keys) {
+    if (!keys.getPrivate().getAlgorithm().equals("EC")) {
+      return pemOf(keys.getPrivate());
+    }
+    PrivateKeyInfo info = PrivateKeyInfo.getInstance(keys.getPrivate().getEncoded());
+    try {
+      BigInteger d = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(info.parsePrivateKey()).getKey();
+      ASN1Encodable curve = info.getPrivateKeyAlgorithm().getParameters();
+      DERBitString publicKey = new DERBitString(
+          SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded()).getPublicKeyData().getBytes());
+      byte[] der = new org.bouncycastle.asn1.sec.ECPrivateKey(256, d, publicKey, curve).getEncoded();
+      return pemOf(new PemObject("EC PRIVATE KEY", der));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A well-formed {@code ENCRYPTED PRIVATE KEY} block (random ciphertext: nobody decrypts it). */
+  public static String encryptedPkcs8Pem() {
+    byte[] salt = new byte[8];
+    byte[] ciphertext = new byte[128];
+    new java.security.SecureRandom().nextBytes(ciphertext);
+    AlgorithmIdentifier alg = new AlgorithmIdentifier(PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC,
+        new PKCS12PBEParams(salt, 2048));
+    try {
+      byte[] der = new EncryptedPrivateKeyInfo(alg, ciphertext).getEncoded();
+      return pemOf(new PemObject("ENCRYPTED PRIVATE KEY", der));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The key as PKCS#8 ({@code BEGIN PRIVATE KEY}). */
@@ -207,6 +247,11 @@ public final class TestPki {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** PEM of any objects {@link JcaPEMWriter} knows (certificates, keys, PKCS#8 blobs). */
+  public static String pemObject(Object... objects) {
+    return pemOf(objects);
   }
 
   private static String pemOf(Object... objects) {
