@@ -98,7 +98,7 @@ public final class ProxyServer implements AutoCloseable {
         new Pipeline.Named("key-and-time", Stage.of(new KeyAndTimeCheck(verifier))),
         new Pipeline.Named("body", Stage.of(new BodyReader(cfg.http().maxBodyBytes()))),
         new Pipeline.Named("signature", Stage.of(new SignatureCheck(verifier))),
-        new Pipeline.Named("client-certificate", Stage.of(new ClientCertificateCheck(cfg.tls()))),
+        new Pipeline.Named("client-certificate", Stage.of(new ClientCertificateCheck(cfg.tls(), p.clock()))),
         new Pipeline.Named("key-and-actor-limits", Stage.of(RateLimitChecks.perKeyAndActor(p.rateLimiter()))),
         new Pipeline.Named("nonce", Stage.of(new NonceCheck(p.replayStore(), cfg.auth().maxSkew()))),
         new Pipeline.Named("parse", Stage.of(new ParseStage(new StrictJsonReader(cfg.http().maxDepth())))),
