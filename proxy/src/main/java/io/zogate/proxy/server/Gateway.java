@@ -135,12 +135,9 @@ public final class Gateway {
 
   /**
    * Parts of the configuration this build cannot honour yet stop start-up: running without
-   * TLS, a ledger or a policy the operator asked for would fail open.
+   * a ledger or a policy the operator asked for would fail open.
    */
   private static void refuseUnbuilt(ProxyConfig cfg) throws ConfigException {
-    if (cfg.tls().isPresent()) {
-      throw new ConfigException("tls: TLS and mTLS are not supported by this build yet");
-    }
     if (cfg.ledger().isPresent()) {
       throw new ConfigException("ledger: the audit ledger is not supported by this build yet");
     }

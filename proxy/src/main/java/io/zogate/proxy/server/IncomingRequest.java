@@ -3,6 +3,7 @@ package io.zogate.proxy.server;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.security.cert.X509Certificate;
 import java.util.List;
 
 /** The parts of an HTTP request the pipeline reads; a thin view over {@code HttpExchange}. */
@@ -18,4 +19,12 @@ public interface IncomingRequest {
   InputStream body();
 
   InetSocketAddress remote();
+
+  /**
+   * The client certificate chain the TLS handshake verified, leaf first; empty without TLS or
+   * when the client presented none.
+   */
+  default List<X509Certificate> clientCertificates() {
+    return List.of();
+  }
 }

@@ -1,6 +1,9 @@
 package io.zogate.proxy.server;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import io.zogate.proxy.auth.ActorVerifier;
 import io.zogate.proxy.auth.Keyring;
 import io.zogate.proxy.auth.MemoryReplayStore;
@@ -32,6 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
 
 /**
  * The proxy: the JDK's HTTP server, a bounded pool of workers, and the request pipeline. The
@@ -79,7 +83,8 @@ public final class ProxyServer implements AutoCloseable {
 
   /**
    * route -> client limit -> origin -> framing -> actor headers (authority, API key) -> key and
-   * time -> body -> signature and actor scope -> key and actor limits -> nonce -> parse ->
+   * time -> body -> signature and actor scope -> client certificate -> key and actor limits ->
+   * nonce -> parse ->
    * session -> govern -> forward.
    */
   static Pipeline standardPipeline(Parts p, SessionRegistry sessions) {
@@ -97,6 +102,7 @@ public final class ProxyServer implements AutoCloseable {
         new Pipeline.Named("key-and-time", Stage.of(new KeyAndTimeCheck(verifier))),
         new Pipeline.Named("body", Stage.of(new BodyReader(cfg.http().maxBodyBytes()))),
         new Pipeline.Named("signature", Stage.of(new SignatureCheck(verifier))),
+        new Pipeline.Named("client-certificate", Stage.of(new ClientCertificateCheck(cfg.tls(), p.clock()))),
         new Pipeline.Named("key-and-actor-limits", Stage.of(RateLimitChecks.perKeyAndActor(p.rateLimiter()))),
         new Pipeline.Named("nonce", Stage.of(new NonceCheck(p.replayStore(), cfg.auth().maxSkew()))),
         new Pipeline.Named("parse", Stage.of(new ParseStage(new StrictJsonReader(cfg.http().maxDepth())))),
@@ -168,10 +174,17 @@ public final class ProxyServer implements AutoCloseable {
     }
   }
 
-  /** Binds the listener and starts serving; every part is already open. */
-  public static ProxyServer start(Parts parts, List<AutoCloseable> ownedResources) throws IOException {
+  /**
+   * Binds the listener (HTTPS when {@code tls:} is configured) and starts serving; every part
+   * is already open. The TLS files are read here, so a bad one stops start-up.
+   */
+  public static ProxyServer start(Parts parts, List<AutoCloseable> ownedResources)
+      throws IOException, ConfigException {
     ProxyConfig cfg = parts.config();
     applyJdkServerSettings(cfg.http().requestReadTimeout());
+    Optional<SSLContext> ssl = cfg.tls().isPresent()
+        ? Optional.of(TlsContexts.serverContext(cfg.tls().get()))
+        : Optional.empty();
     SessionRegistry sessions = new SessionRegistry(100_000);
     Pipeline pipeline = standardPipeline(parts, sessions);
     int n = cfg.http().workers();
@@ -184,11 +197,26 @@ public final class ProxyServer implements AutoCloseable {
         });
     workers.allowCoreThreadTimeOut(true);
     InetSocketAddress address = cfg.listen().toSocketAddress();
-    HttpServer server = HttpServer.create(address, 1024);
+    HttpServer server;
+    if (ssl.isPresent()) {
+      ProxyConfig.Tls tls = cfg.tls().get();
+      HttpsServer https = HttpsServer.create(address, 1024);
+      https.setHttpsConfigurator(new HttpsConfigurator(ssl.get()) {
+        @Override
+        public void configure(HttpsParameters params) {
+          params.setSSLParameters(TlsContexts.parameters(getSSLContext(), tls));
+        }
+      });
+      server = https;
+    } else {
+      server = HttpServer.create(address, 1024);
+    }
     server.createContext("/", new ProxyHandler(pipeline, parts.metrics()));
     server.setExecutor(workers);
     server.start();
-    LOG.info(() -> "zo-gate listening on " + server.getAddress() + ", upstream " + cfg.upstream().url());
+    LOG.info(() -> "zo-gate listening on " + (ssl.isPresent() ? "https://" : "http://")
+        + server.getAddress().getHostString() + ":" + server.getAddress().getPort()
+        + ", upstream " + cfg.upstream().url());
     return new ProxyServer(server, workers, List.copyOf(ownedResources), pipeline, parts.metrics());
   }
 
