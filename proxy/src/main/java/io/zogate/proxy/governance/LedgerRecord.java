@@ -13,8 +13,9 @@ import java.util.Objects;
  *       ESCALATE, before the refusal is answered): request id, actor, operation, tool,
  *       targets, the decision, its rule and risk.
  *   <li>{@code outcome}: what became of an intent: {@code relayed} with the HTTP status, {@code
- *       failed} with the refusal reason (deny, upstream_status, ...), or {@code outcome_unknown}
- *       when the upstream may or may not have acted (timeout). {@code refSeq} is the intent's
+ *       refused} with the reason (deny, escalate, upstream_status), or {@code outcome_unknown}
+ *       with the reason when the upstream may or may not have acted (timeout, connection lost,
+ *       an invalid or broken-off answer). {@code refSeq} is the intent's
  *       sequence number.
  *   <li>{@code refusal}: a request refused after the actor was authenticated but before an
  *       intent was recorded (nonce reused, parse error, unknown session, request id reused).
@@ -64,8 +65,11 @@ public record LedgerRecord(
   public enum Result {
     /** The upstream answered and the answer was relayed ({@code status} is the HTTP status). */
     RELAYED,
-    /** Refused without the upstream having acted, or the upstream refused ({@code reason}). */
-    FAILED,
+    /**
+     * Refused: by governance before anything was forwarded (deny, escalate), or by the upstream
+     * with an error status (upstream_status, {@code status} is the upstream's).
+     */
+    REFUSED,
     /** The upstream may or may not have acted: it timed out or went silent mid-answer. */
     OUTCOME_UNKNOWN;
 

@@ -8,6 +8,7 @@ import io.zogate.proxy.config.ProxyConfig;
 import io.zogate.proxy.config.SecretSource;
 import io.zogate.proxy.governance.DenyListGovernor;
 import io.zogate.proxy.governance.Governor;
+import io.zogate.proxy.governance.Ledger;
 import io.zogate.proxy.governance.PolicyException;
 import io.zogate.proxy.governance.PolicyFile;
 import io.zogate.proxy.governance.PolicyGovernor;
@@ -54,9 +55,12 @@ public final class Gateway {
       RateLimiter rateLimiter = ProxyServer.openRateLimiter(cfg);
       owned.add(rateLimiter);
       Governor governor = governorOverride.isPresent() ? governorOverride.get() : governor(cfg);
+      Ledger ledger = ProxyServer.openLedger(cfg, clock);
+      owned.add(ledger);
       Forwarder forwarder = new Forwarder(upstreamSettings(cfg, env));
       owned.add(forwarder);
-      ProxyServer.Parts parts = new ProxyServer.Parts(cfg, keyring, replay, apiKey, rateLimiter, governor, forwarder, clock);
+      ProxyServer.Parts parts = new ProxyServer.Parts(cfg, keyring, replay, apiKey, rateLimiter, governor, ledger,
+          forwarder, clock);
       return ProxyServer.start(parts, owned);
     } catch (ConfigException | IOException | RuntimeException e) {
       for (AutoCloseable c : owned) {
@@ -98,14 +102,11 @@ public final class Gateway {
 
   /**
    * Parts of the configuration this build cannot honour yet stop start-up: running without
-   * TLS, a ledger or a policy the operator asked for would fail open.
+   * TLS or a policy the operator asked for would fail open.
    */
   private static void refuseUnbuilt(ProxyConfig cfg) throws ConfigException {
     if (cfg.tls().isPresent()) {
       throw new ConfigException("tls: TLS and mTLS are not supported by this build yet");
-    }
-    if (cfg.ledger().isPresent()) {
-      throw new ConfigException("ledger: the audit ledger is not supported by this build yet");
     }
     if (cfg.metrics().isPresent()) {
       LOG.warning("metrics: not supported by this build yet; no metrics are exported");
