@@ -18,11 +18,23 @@ public final class LedgerWriterMain {
       for (long i = 0; ; i++) {
         Action a = new Action("did:zo:agent:child", ActionKind.WRITE, "tools/call", "write_file",
             List.of("/workspace/f" + i), null);
-        LedgerEntry intent = ledger.appendIntent(
-            LedgerRecord.intent(prefix + i, "trace" + i, a, Decision.allow("rules[0]")));
-        LedgerEntry outcome = ledger.appendOutcome(
-            LedgerRecord.outcome(intent, "trace" + i, LedgerRecord.Result.RELAYED, 200, null));
-        System.out.println(outcome.seq());
+        LedgerEntry intent;
+        try {
+          intent = ledger.appendIntent(LedgerRecord.intent(prefix + i, "trace" + i, a, Decision.allow("rules[0]")));
+        } catch (LedgerUnavailableException e) {
+          // Two writers in a tight loop can starve one past busy_timeout (SQLite's busy handler
+          // polls); the proxy would answer -32050, this writer just tries the next request.
+          System.err.println(e.getMessage());
+          continue;
+        }
+        try {
+          LedgerEntry outcome = ledger.appendOutcome(
+              LedgerRecord.outcome(intent, "trace" + i, LedgerRecord.Result.RELAYED, 200, null));
+          System.out.println(outcome.seq());
+        } catch (LedgerUnavailableException e) {
+          System.err.println(e.getMessage());
+          System.out.println(intent.seq());
+        }
         System.out.flush();
       }
     }

@@ -243,6 +243,46 @@ class LedgerProxyTest {
   }
 
   @Test
+  void aDeleteWithoutABodyIsGovernedAndRecordedUnderItsOwnRequestId() throws Exception {
+    start(LEDGER, Optional.empty(), Map.of());
+    Map<String, String> h = new LinkedHashMap<>(proxy.hmac.headers(ALICE, "DELETE", proxy.authority(), "/mcp", new byte[0]));
+    RawHttp.Response r = RawHttp.request(proxy.port, "DELETE", "/mcp", h, new byte[0]);
+    assertThat(r.status()).isNotEqualTo(503);
+    List<String> rows = entries(2);
+    assertThat(rows.get(0)).matches("intent\\|req_[0-9a-f]{32}\\|" + ALICE + "\\|session/delete\\|null\\|ALLOW\\|.*");
+    assertThat(rows.get(1)).startsWith("outcome|" + rows.get(0).split("\\|")[1] + "|");
+    assertIntact();
+  }
+
+  @Test
+  void twoInstancesWithoutASharedReplayStoreStillRefuseTheSecondIntentOfARequest() throws Exception {
+    // A misconfiguration the contract warns about: each instance has its own memory replay
+    // store, so each accepts the nonce once. They share the ledger, which holds the request id.
+    Path a = java.nio.file.Files.createDirectory(dir.resolve("a"));
+    Path b = java.nio.file.Files.createDirectory(dir.resolve("b"));
+    String shared = "ledger: sqlite:" + dir.resolve("ledger.db") + "\n";
+    try (ProxyFixture first = new ProxyFixture(a, upstream.baseUrl() + "/mcp", shared, Optional.empty(), Map.of());
+        ProxyFixture second = new ProxyFixture(b, upstream.baseUrl() + "/mcp", shared, Optional.empty(), Map.of())) {
+      long ts = System.currentTimeMillis();
+      String nonce = TestSigner.freshNonce();
+      byte[] body = TOOLS_LIST.getBytes(StandardCharsets.UTF_8);
+      Map<String, String> h1 = new LinkedHashMap<>(Map.of("Content-Type", "application/json"));
+      h1.putAll(first.hmac.headers(ALICE, ts, nonce, "POST", first.authority(), "/mcp", body));
+      assertThat(RawHttp.request(first.port, "POST", "/mcp", h1, body).status()).isEqualTo(200);
+      Map<String, String> h2 = new LinkedHashMap<>(Map.of("Content-Type", "application/json"));
+      h2.putAll(second.hmac.headers(ALICE, ts, nonce, "POST", second.authority(), "/mcp", body));
+      assertThat(RawHttp.request(second.port, "POST", "/mcp", h2, body).outcome())
+          .isEqualTo("409 -32032 request_id_reused");
+      assertThat(upstreamCalls()).isEqualTo(1);
+      List<String> rows = entries(3);
+      // The first call's outcome and the second call's refusal may land in either order.
+      assertThat(rows).filteredOn(row -> row.startsWith("refusal|")).singleElement().asString()
+          .startsWith("refusal|" + rows.get(0).split("\\|")[1] + "|").endsWith("|request_id_reused");
+    }
+    assertIntact();
+  }
+
+  @Test
   void theLedgerSurvivesARestartAndKeepsOneChain() throws Exception {
     start(LEDGER, Optional.empty(), Map.of());
     assertThat(proxy.post(TOOLS_LIST).status()).isEqualTo(200);
