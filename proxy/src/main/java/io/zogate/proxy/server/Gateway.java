@@ -8,6 +8,7 @@ import io.zogate.proxy.config.ProxyConfig;
 import io.zogate.proxy.config.SecretSource;
 import io.zogate.proxy.governance.DenyListGovernor;
 import io.zogate.proxy.governance.Governor;
+import io.zogate.proxy.governance.Ledger;
 import io.zogate.proxy.governance.PolicyException;
 import io.zogate.proxy.governance.PolicyFile;
 import io.zogate.proxy.governance.PolicyGovernor;
@@ -37,7 +38,6 @@ public final class Gateway {
 
   public static ProxyServer open(ProxyConfig cfg, Map<String, String> env, Optional<Governor> governorOverride)
       throws ConfigException, IOException {
-    refuseUnbuilt(cfg);
     List<AutoCloseable> owned = new ArrayList<>();
     try {
       Clock clock = Clock.systemUTC();
@@ -57,11 +57,13 @@ public final class Gateway {
       RateLimiter rateLimiter = ProxyServer.openRateLimiter(cfg);
       owned.add(rateLimiter);
       Governor governor = governorOverride.isPresent() ? governorOverride.get() : governor(cfg);
+      Ledger ledger = ProxyServer.openLedger(cfg, clock);
+      owned.add(ledger);
       Forwarder forwarder = new Forwarder(upstreamSettings(cfg, env));
       owned.add(forwarder);
       ProxyMetrics metrics = openMetrics(cfg, owned);
-      ProxyServer.Parts parts =
-          new ProxyServer.Parts(cfg, keyring, replay, apiKey, rateLimiter, governor, forwarder, clock, metrics);
+      ProxyServer.Parts parts = new ProxyServer.Parts(cfg, keyring, replay, apiKey, rateLimiter, governor, ledger,
+          forwarder, clock, metrics);
       return ProxyServer.start(parts, owned);
     } catch (ConfigException | IOException | RuntimeException e) {
       for (AutoCloseable c : owned) {
@@ -131,15 +133,5 @@ public final class Gateway {
     return new UpstreamSettings(up.url(), up.timeout(), up.idleTimeout(), up.maxStreamDuration(),
         up.maxResponseBytes(), up.maxEventBytes(), cfg.http().maxDepth(), bearer,
         java.time.Duration.ofSeconds(5), cfg.http().workers());
-  }
-
-  /**
-   * Parts of the configuration this build cannot honour yet stop start-up: running without
-   * a ledger or a policy the operator asked for would fail open.
-   */
-  private static void refuseUnbuilt(ProxyConfig cfg) throws ConfigException {
-    if (cfg.ledger().isPresent()) {
-      throw new ConfigException("ledger: the audit ledger is not supported by this build yet");
-    }
   }
 }

@@ -1,15 +1,15 @@
 package io.zogate.proxy.server;
 
+import io.zogate.proxy.governance.Action;
 import io.zogate.proxy.governance.Decision;
 import io.zogate.proxy.governance.Governor;
-import io.zogate.proxy.jsonrpc.Reason;
-import io.zogate.proxy.jsonrpc.Refusal;
-import io.zogate.proxy.jsonrpc.RefusalException;
 import io.zogate.proxy.traffic.ProxyMetrics;
 
 /**
- * Asks governance about every authenticated message, whatever its method: DENY is -32011,
- * ESCALATE -32010; which rule decided goes to the log only.
+ * Asks governance about every authenticated message, whatever its method, and keeps the action
+ * and the decision on the call. It refuses nothing itself: the decision is recorded in the
+ * ledger first ({@link LedgerStages.RecordIntent}) and enforced after ({@link EnforceStage}),
+ * so a denied call leaves its intent in the ledger too.
  */
 final class GovernStage implements Stage.Check {
   private final Governor governor;
@@ -21,14 +21,10 @@ final class GovernStage implements Stage.Check {
   }
 
   @Override
-  public void check(ProxyCall call) throws RefusalException {
-    Decision d = governor.decide(McpActions.describe(call.actor().actorId(), call.request().method(), call.message()));
+  public void check(ProxyCall call) {
+    Action action = McpActions.describe(call.actor().actorId(), call.request().method(), call.message());
+    Decision d = governor.decide(action);
     metrics.governanceDecision(d.verdict());
-    switch (d.verdict()) {
-      case ALLOW -> { }
-      case ESCALATE -> throw new RefusalException(Refusal.of(Reason.ESCALATE, d.rule()));
-      case DENY -> throw new RefusalException(Refusal.of(Reason.DENY, d.rule()));
-      default -> throw new IllegalStateException("unknown verdict " + d.verdict());
-    }
+    call.governed(action, d);
   }
 }

@@ -23,6 +23,10 @@ final class ParseStage implements Stage.Check {
   @Override
   public void check(ProxyCall call) throws RefusalException {
     if (!call.request().method().equals("POST")) {
+      // GET and DELETE carry no body: their request id has no JSON-RPC id, method or params.
+      VerifiedActor actor = call.actor();
+      call.message(null, RequestId.derive(actor.actorId(), actor.kid(), null, "", Jcs.paramsSha256Hex(null),
+          actor.tsText(), actor.nonce()));
       return;
     }
     JsonNode tree = reader.read(call.body());

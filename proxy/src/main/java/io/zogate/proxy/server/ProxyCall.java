@@ -3,6 +3,9 @@ package io.zogate.proxy.server;
 import io.zogate.proxy.auth.ActorHeaders;
 import io.zogate.proxy.auth.ActorKey;
 import io.zogate.proxy.auth.VerifiedActor;
+import io.zogate.proxy.governance.Action;
+import io.zogate.proxy.governance.Decision;
+import io.zogate.proxy.governance.LedgerEntry;
 import io.zogate.proxy.jsonrpc.JsonRpcId;
 import io.zogate.proxy.jsonrpc.JsonRpcMessage;
 import io.zogate.proxy.upstream.ClientResponder;
@@ -27,6 +30,9 @@ public final class ProxyCall {
   private JsonRpcMessage message;
   private String requestId;
   private String sessionId;
+  private Action action;
+  private Decision decision;
+  private LedgerEntry intent;
 
   public ProxyCall(IncomingRequest request, String traceId, ClientResponder responder) {
     this.request = Objects.requireNonNull(request);
@@ -122,5 +128,29 @@ public final class ProxyCall {
 
   void sessionId(String sessionId) {
     this.sessionId = sessionId;
+  }
+
+  /** The action governance was asked about; null before the govern stage. */
+  public Action action() {
+    return action;
+  }
+
+  /** What governance decided; null before the govern stage. */
+  public Decision decision() {
+    return decision;
+  }
+
+  void governed(Action action, Decision decision) {
+    this.action = action;
+    this.decision = decision;
+  }
+
+  /** The intent recorded in the ledger for this call; null until record-intent committed it. */
+  public LedgerEntry intent() {
+    return intent;
+  }
+
+  void intent(LedgerEntry intent) {
+    this.intent = intent;
   }
 }

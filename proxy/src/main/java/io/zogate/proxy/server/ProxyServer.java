@@ -13,6 +13,9 @@ import io.zogate.proxy.config.ConfigException;
 import io.zogate.proxy.config.ProxyConfig;
 import io.zogate.proxy.config.StoreLocation;
 import io.zogate.proxy.governance.Governor;
+import io.zogate.proxy.governance.Ledger;
+import io.zogate.proxy.governance.LedgerUnavailableException;
+import io.zogate.proxy.governance.SqliteLedger;
 import io.zogate.proxy.jsonrpc.StoreUnavailableException;
 import io.zogate.proxy.jsonrpc.StrictJsonReader;
 import io.zogate.proxy.traffic.Cidr;
@@ -77,6 +80,7 @@ public final class ProxyServer implements AutoCloseable {
       Optional<String> apiKey,
       RateLimiter rateLimiter,
       Governor governor,
+      Ledger ledger,
       Forwarder forwarder,
       Clock clock,
       ProxyMetrics metrics) {}
@@ -84,8 +88,8 @@ public final class ProxyServer implements AutoCloseable {
   /**
    * route -> client limit -> origin -> framing -> actor headers (authority, API key) -> key and
    * time -> body -> signature and actor scope -> client certificate -> key and actor limits ->
-   * nonce -> parse ->
-   * session -> govern -> forward.
+   * record refusal (wraps the rest) -> nonce -> parse -> session -> govern -> record intent ->
+   * record outcome (wraps the rest) -> enforce the decision -> forward.
    */
   static Pipeline standardPipeline(Parts p, SessionRegistry sessions) {
     ProxyConfig cfg = p.config();
@@ -104,10 +108,14 @@ public final class ProxyServer implements AutoCloseable {
         new Pipeline.Named("signature", Stage.of(new SignatureCheck(verifier))),
         new Pipeline.Named("client-certificate", Stage.of(new ClientCertificateCheck(cfg.tls(), p.clock()))),
         new Pipeline.Named("key-and-actor-limits", Stage.of(RateLimitChecks.perKeyAndActor(p.rateLimiter()))),
+        new Pipeline.Named("record-refusal", new LedgerStages.RecordRefusal(p.ledger())),
         new Pipeline.Named("nonce", Stage.of(new NonceCheck(p.replayStore(), cfg.auth().maxSkew()))),
         new Pipeline.Named("parse", Stage.of(new ParseStage(new StrictJsonReader(cfg.http().maxDepth())))),
         new Pipeline.Named("session", new SessionCheck(sessions)),
         new Pipeline.Named("govern", Stage.of(new GovernStage(p.governor(), p.metrics()))),
+        new Pipeline.Named("record-intent", new LedgerStages.RecordIntent(p.ledger())),
+        new Pipeline.Named("record-outcome", new LedgerStages.RecordOutcome(p.ledger())),
+        new Pipeline.Named("enforce", Stage.of(new EnforceStage())),
         new Pipeline.Named("forward", new ForwardStage(p.forwarder(), sessions))));
   }
 
@@ -158,6 +166,22 @@ public final class ProxyServer implements AutoCloseable {
       }
     }
     throw new ConfigException("replay.store: " + store + " is not supported by this build");
+  }
+
+  /** Opens the ledger a configuration names; none configured records nothing. */
+  public static Ledger openLedger(ProxyConfig cfg, Clock clock) throws ConfigException {
+    if (cfg.ledger().isEmpty()) {
+      return Ledger.none();
+    }
+    StoreLocation store = cfg.ledger().get();
+    if (store instanceof StoreLocation.Sqlite sqlite) {
+      try {
+        return new SqliteLedger(sqlite.file(), clock);
+      } catch (LedgerUnavailableException e) {
+        throw new ConfigException("ledger: " + e.getMessage());
+      }
+    }
+    throw new ConfigException("ledger: " + store + " is not supported; use sqlite:PATH");
   }
 
   /**
@@ -236,7 +260,17 @@ public final class ProxyServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
-    workers.shutdownNow();
+    // Let calls in flight finish their last step (an outcome entry in the ledger) before the
+    // stores close under them; a stream that will not end is cut off after a few seconds.
+    workers.shutdown();
+    try {
+      if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
+        workers.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      workers.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
     for (AutoCloseable r : resources) {
       try {
         r.close();

@@ -594,7 +594,8 @@ class ProxyBlackBoxTest {
   void thePipelineRunsInTheContractsOrder() throws Exception {
     start("");
     assertThat(proxy.server().stageNames()).containsExactly("route", "client-limit", "origin", "framing",
-        "actor-headers", "key-and-time", "body", "signature", "client-certificate", "key-and-actor-limits", "nonce",
-        "parse", "session", "govern", "forward");
+        "actor-headers", "key-and-time", "body", "signature", "client-certificate", "key-and-actor-limits",
+        "record-refusal", "nonce", "parse", "session", "govern", "record-intent", "record-outcome", "enforce",
+        "forward");
   }
 }
