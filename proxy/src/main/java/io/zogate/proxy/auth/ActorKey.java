@@ -1,12 +1,10 @@
 package io.zogate.proxy.auth;
 
 import java.security.GeneralSecurityException;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.PublicKey;
-import java.security.Signature;
-import java.security.SignatureException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -39,8 +37,10 @@ public final class ActorKey {
   // Per-thread crypto objects bound to this key: Mac and Signature are not thread-safe, and
   // building them (key schedule, provider lookup) costs more than one verification.
   private final ThreadLocal<Mac> mac;
-  private final PublicKey publicKey;
-  private final ThreadLocal<Signature> signature;
+  // Ed25519: the public point decoded and validated once (immutable, shared by all threads).
+  // Bouncy Castle's RFC 8032 verifier is used instead of the JDK 17 provider: about ten times
+  // faster, and it takes the signature as exactly 64 bytes (Wycheproof runs against both).
+  private final Ed25519.PublicPoint ed25519Point;
 
   private ActorKey(
       String kid,
@@ -88,8 +88,7 @@ public final class ActorKey {
         }
         this.hmacSecret = hmacSecret;
         this.ed25519PublicKey = null;
-        this.publicKey = null;
-        this.signature = null;
+        this.ed25519Point = null;
         this.mac = ThreadLocal.withInitial(this::newMac);
         break;
       case ED25519:
@@ -102,12 +101,10 @@ public final class ActorKey {
         }
         this.hmacSecret = null;
         this.ed25519PublicKey = ed25519PublicKey.clone();
-        try {
-          this.publicKey = Ed25519Keys.publicKey(this.ed25519PublicKey);
-        } catch (GeneralSecurityException e) {
+        this.ed25519Point = Ed25519.validatePublicKeyFullExport(this.ed25519PublicKey, 0);
+        if (this.ed25519Point == null) {
           throw new IllegalArgumentException("key " + kid + ": publicKey is not an Ed25519 key");
         }
-        this.signature = ThreadLocal.withInitial(this::newEd25519Verifier);
         this.mac = null;
         break;
       default:
@@ -242,17 +239,9 @@ public final class ActorKey {
       byte[] expected = m.doFinal(message); // doFinal also resets the Mac for the next call
       return MessageDigest.isEqual(expected, signature);
     }
-    // Initialised once per thread: verify() returns the object to its initialised state.
-    Signature verifier = this.signature.get();
-    try {
-      verifier.update(message);
-      return verifier.verify(signature);
-    } catch (SignatureException e) {
-      // A malformed signature (point not on the curve, S out of range) is simply invalid;
-      // the object's state is unspecified after a failure, so the thread gets a fresh one.
-      this.signature.remove();
-      return false;
-    }
+    // RFC 8032 verification: S must be below the group order and R a valid encoding; a
+    // malformed signature is simply invalid.
+    return Ed25519.verify(signature, 0, ed25519Point, message, 0, message.length);
   }
 
   /** Signs with an HMAC key (tests and the demo; Ed25519 keys here cannot sign). */
@@ -276,15 +265,6 @@ public final class ActorKey {
     }
   }
 
-  private Signature newEd25519Verifier() {
-    try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initVerify(publicKey);
-      return s;
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("Ed25519 is not available in this JDK", e);
-    }
-  }
 
   /** Never the key material. */
   @Override

@@ -5,10 +5,8 @@ import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.interfaces.EdECPrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
-import java.security.spec.X509EncodedKeySpec;
 
 /**
  * Raw 32-byte Ed25519 keys to and from JDK key objects. The JDK's key specs want DER, and the
@@ -18,18 +16,9 @@ import java.security.spec.X509EncodedKeySpec;
 final class Ed25519Keys {
   static final int RAW_KEY_BYTES = 32;
 
-  private static final byte[] SPKI_PREFIX = Hex.decodeLower("302a300506032b6570032100");
   private static final byte[] PKCS8_PREFIX = Hex.decodeLower("302e020100300506032b657004220420");
 
   private Ed25519Keys() {}
-
-  static PublicKey publicKey(byte[] raw) throws GeneralSecurityException {
-    if (raw.length != RAW_KEY_BYTES) {
-      throw new GeneralSecurityException("an Ed25519 public key is 32 bytes");
-    }
-    return KeyFactory.getInstance("Ed25519")
-        .generatePublic(new X509EncodedKeySpec(concat(SPKI_PREFIX, raw)));
-  }
 
   static PrivateKey privateKey(Secret seed) throws GeneralSecurityException {
     if (seed.length() != RAW_KEY_BYTES) {
