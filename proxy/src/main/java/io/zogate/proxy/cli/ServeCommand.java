@@ -52,7 +52,7 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new Main.UsageException("cannot listen: " + e.getMessage());
     }
-    out.println("zo-gate listening on " + server.address());
+    out.println("zo-gate listening on " + server.url());
     out.flush();
     awaitShutdown(server);
     return Main.OK;

@@ -238,14 +238,20 @@ public final class ProxyServer implements AutoCloseable {
     server.createContext("/", new ProxyHandler(pipeline, parts.metrics()));
     server.setExecutor(workers);
     server.start();
-    LOG.info(() -> "zo-gate listening on " + (ssl.isPresent() ? "https://" : "http://")
-        + server.getAddress().getHostString() + ":" + server.getAddress().getPort()
-        + ", upstream " + cfg.upstream().url());
-    return new ProxyServer(server, workers, List.copyOf(ownedResources), pipeline, parts.metrics());
+    ProxyServer started = new ProxyServer(server, workers, List.copyOf(ownedResources), pipeline, parts.metrics());
+    LOG.info(() -> "zo-gate listening on " + started.url() + ", upstream " + cfg.upstream().url());
+    return started;
   }
 
   public InetSocketAddress address() {
     return server.getAddress();
+  }
+
+  /** Where clients reach the proxy: scheme, host (IPv6 in brackets), port and {@code /mcp}. */
+  public String url() {
+    String host = server.getAddress().getHostString();
+    return (server instanceof HttpsServer ? "https://" : "http://")
+        + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + server.getAddress().getPort() + RouteStage.PATH;
   }
 
   /** The proxy's metrics; recorded whether or not {@code metrics:} is configured. */
