@@ -358,15 +358,19 @@ final class KeysCommand implements Runnable {
     synchronized (IN_PROCESS_LOCK) {
       try (FileChannel channel = posix
               ? FileChannel.open(lock, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), OWNER_ONLY)
-              : FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-          FileLock held = channel.lock()) {
-        Keyring current = load(file, createIfMissing).orElse(Keyring.empty());
-        Keyring next = change.apply(current);
-        if (next == null) {
-          return;
+              : FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        FileLock held = channel.lock(); // blocks until no other process holds it
+        try {
+          Keyring current = load(file, createIfMissing).orElse(Keyring.empty());
+          Keyring next = change.apply(current);
+          if (next == null) {
+            return;
+          }
+          checkOwner(file);
+          KeyringFile.write(file, next);
+        } finally {
+          held.release();
         }
-        checkOwner(file);
-        KeyringFile.write(file, next);
       }
     }
   }

@@ -244,6 +244,24 @@ class KeysCommandTest {
         .contains("left unchanged");
   }
 
+  /** Needs root to give the file away; skipped otherwise. */
+  @Test
+  void refusesToRewriteAKeyringAnotherUserOwns() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
+        "only root can chown the test file");
+    Path keyring = dir.resolve("keyring.json");
+    assertThat(run("keys", "generate", "--keyring", keyring.toString(), "--kid", "k1", "--actor", "a:b").exit()).isZero();
+    Files.setAttribute(keyring, "unix:uid", 4242);
+    byte[] before = Files.readAllBytes(keyring);
+    Run r = run("keys", "rotate", "--keyring", keyring.toString(), "--kid", "k1", "--new-kid", "k2");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains("uid 4242").contains("file left unchanged");
+    assertThat(Files.readAllBytes(keyring)).isEqualTo(before);
+    assertThat(Files.getAttribute(keyring, "unix:uid")).isEqualTo(4242);
+    assertThat(run("keys", "list", "--keyring", keyring.toString()).exit()).isZero(); // reading is fine
+  }
+
   @Test
   void concurrentThreadsLoseNoUpdate() throws Exception {
     Path keyring = dir.resolve("keyring.json");
