@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Governance proxy for MCP tool traffic.",
-    subcommands = {ServeCommand.class, SignCommand.class, LedgerCommand.class})
+    subcommands = {ServeCommand.class, SignCommand.class, LedgerCommand.class, WatchCommand.class, RunCommand.class})
 public final class Main implements Runnable {
   public static final int OK = 0;
   public static final int RUNTIME_FAILURE = 1;
