@@ -31,6 +31,8 @@ public final class Main implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    // "@FILE" arguments are never expanded: run passes its argv literally, and a signed argv must stay the argv.
+    cl.setExpandAtFiles(false);
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine failed = ex.getCommandLine();
       failed.getErr().println("zo-gate: " + ex.getMessage());
