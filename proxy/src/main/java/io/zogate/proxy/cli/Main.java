@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Governance proxy for MCP tool traffic.",
-    subcommands = {ServeCommand.class, SignCommand.class, KeysCommand.class, LedgerCommand.class})
+    subcommands = {ServeCommand.class, WatchCommand.class, RunCommand.class, KeysCommand.class, SignCommand.class,
+        LedgerCommand.class})
 public final class Main implements Runnable {
   public static final int OK = 0;
   public static final int RUNTIME_FAILURE = 1;
@@ -31,6 +32,8 @@ public final class Main implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    // "@FILE" arguments are never expanded: run passes its argv literally, and a signed argv must stay the argv.
+    cl.setExpandAtFiles(false);
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine failed = ex.getCommandLine();
       failed.getErr().println("zo-gate: " + ex.getMessage());

@@ -23,6 +23,9 @@ public interface Ledger extends AutoCloseable {
   /** Commits a refusal that had no intent ({@link LedgerRecord#refusal}). */
   LedgerEntry appendRefusal(LedgerRecord refusal) throws LedgerUnavailableException;
 
+  /** Commits an audit of an observed change ({@link LedgerRecord#audit}). */
+  LedgerEntry appendAudit(LedgerRecord audit) throws LedgerUnavailableException;
+
   /** The last committed entry, or empty for an empty ledger. */
   Optional<LedgerHead> head() throws LedgerUnavailableException;
 
@@ -65,6 +68,11 @@ public interface Ledger extends AutoCloseable {
     @Override
     public LedgerEntry appendRefusal(LedgerRecord refusal) {
       return unrecorded(refusal);
+    }
+
+    @Override
+    public LedgerEntry appendAudit(LedgerRecord audit) {
+      return unrecorded(audit);
     }
 
     @Override

@@ -19,6 +19,11 @@ import java.util.Objects;
  *       sequence number.
  *   <li>{@code refusal}: a request refused after the actor was authenticated but before an
  *       intent was recorded (nonce reused, parse error, unknown session, request id reused).
+ *   <li>{@code audit_pass} / {@code audit_fail}: a change the fallback watcher observed after the
+ *       fact (it could not be stopped, only judged): actor, operation ({@code file/create},
+ *       {@code file/modify}, {@code file/delete}), the path as the one target, the policy's
+ *       decision, rule and risk, and for a fail the reason ({@code deny}, {@code escalate},
+ *       {@code privileged}, {@code unwatchable}).
  * </ul>
  *
  * Fields a kind does not use are null ({@code targets} is then empty). The values are plain
@@ -45,7 +50,11 @@ public record LedgerRecord(
   public enum Kind {
     INTENT,
     OUTCOME,
-    REFUSAL;
+    REFUSAL,
+    /** A change the fallback watcher saw, which governance allowed (docs/LEDGER.md). */
+    AUDIT_PASS,
+    /** A change the fallback watcher saw, which governance did not allow, or that touched a privileged path. */
+    AUDIT_FAIL;
 
     public String wire() {
       return name().toLowerCase(Locale.ROOT);
@@ -71,7 +80,9 @@ public record LedgerRecord(
      */
     REFUSED,
     /** The upstream may or may not have acted: it timed out or went silent mid-answer. */
-    OUTCOME_UNKNOWN;
+    OUTCOME_UNKNOWN,
+    /** A command the fallback {@code run} wrapper executed; {@code status} is its exit status. */
+    EXECUTED;
 
     public String wire() {
       return name().toLowerCase(Locale.ROOT);
@@ -95,6 +106,11 @@ public record LedgerRecord(
       case REFUSAL -> {
         Objects.requireNonNull(actor, "actor");
         Objects.requireNonNull(reason, "reason");
+      }
+      case AUDIT_PASS, AUDIT_FAIL -> {
+        Objects.requireNonNull(actor, "actor");
+        Objects.requireNonNull(operation, "operation");
+        Objects.requireNonNull(decision, "decision");
       }
       default -> throw new IllegalStateException();
     }
@@ -131,5 +147,24 @@ public record LedgerRecord(
   public static LedgerRecord refusal(String requestId, String traceId, String actor, String operation, String reason) {
     return new LedgerRecord(Kind.REFUSAL, requestId, traceId, actor, operation, null, List.of(), null, null, null,
         null, null, null, reason);
+  }
+
+  /**
+   * An audit of a change observed after the fact (the fallback watcher).
+   *
+   * @param pass whether the change passed: governance allowed it and no fail-closed rule applied
+   * @param reason why it failed ({@code deny}, {@code escalate}, {@code privileged}, ...), null
+   *     for a pass
+   */
+  public static LedgerRecord audit(boolean pass, String traceId, Action action, Decision decision, String reason) {
+    if (pass && reason != null) {
+      throw new IllegalArgumentException("a passing audit has no failure reason");
+    }
+    if (!pass && reason == null) {
+      throw new IllegalArgumentException("a failing audit names its reason");
+    }
+    return new LedgerRecord(pass ? Kind.AUDIT_PASS : Kind.AUDIT_FAIL, null, traceId, action.actorId(),
+        action.operation(), action.tool().isEmpty() ? null : action.tool(), action.targets(),
+        decision.verdict().name(), decision.rule(), decision.risk().name(), null, null, null, reason);
   }
 }

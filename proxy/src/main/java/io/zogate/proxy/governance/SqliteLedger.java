@@ -160,6 +160,18 @@ public final class SqliteLedger implements Ledger {
     }
   }
 
+  @Override
+  public LedgerEntry appendAudit(LedgerRecord audit) throws LedgerUnavailableException {
+    if (audit.kind() != LedgerRecord.Kind.AUDIT_PASS && audit.kind() != LedgerRecord.Kind.AUDIT_FAIL) {
+      throw new IllegalArgumentException("expected an audit entry, got " + audit.kind().wire());
+    }
+    try {
+      return append(audit);
+    } catch (RequestIdReusedException e) {
+      throw new IllegalStateException("only intents are unique", e);
+    }
+  }
+
   private static void requireKind(LedgerRecord r, LedgerRecord.Kind kind) {
     if (r.kind() != kind) {
       throw new IllegalArgumentException("expected a " + kind.wire() + " entry, got " + r.kind().wire());

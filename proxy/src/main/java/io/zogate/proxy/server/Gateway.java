@@ -110,7 +110,7 @@ public final class Gateway {
   }
 
   /** The configured policy, or allow-all when none is configured. */
-  static Governor governor(ProxyConfig cfg) throws ConfigException {
+  public static Governor governor(ProxyConfig cfg) throws ConfigException {
     if (cfg.policy().isEmpty()) {
       LOG.warning("no policy configured: every authenticated request is allowed");
       return DenyListGovernor.allowAll();
