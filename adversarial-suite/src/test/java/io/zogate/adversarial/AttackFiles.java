@@ -1,0 +1,138 @@
+package io.zogate.adversarial;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Loads {@code fixtures/attacks/*.json} (schema {@code zo-attack-cases/v1}) and refuses anything
+ * the one generic runner could misread: an unknown schema, a category that is not the file's
+ * name, a duplicate id (in a file or across files), an unknown severity, a flag without a note,
+ * an unknown member. Ids are used as written, never renumbered.
+ */
+public final class AttackFiles {
+  public static final String SCHEMA = "zo-attack-cases/v1";
+  static final Set<String> SEVERITIES = Set.of("high", "medium", "low");
+  static final Set<String> FILE_MEMBERS = Set.of("schema", "category", "description", "notes", "proxy", "cases");
+  static final Set<String> CASE_MEMBERS = Set.of("id", "severity", "title", "flags", "request", "upstream",
+      "setup", "replay", "proxy", "fresh", "expect", "comment");
+  static final Set<String> EXPECT_MEMBERS = Set.of("status", "code", "reason", "forwarded", "leaks", "id",
+      "upstreamBody", "upstreamHeaderAbsent", "upstreamHeaders");
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  /** One file, checked. */
+  public record AttackFile(Path path, String category, JsonNode root) {
+    public List<JsonNode> cases() {
+      List<JsonNode> out = new ArrayList<>();
+      root.get("cases").forEach(out::add);
+      return out;
+    }
+
+    public JsonNode notes() {
+      return root.get("notes");
+    }
+  }
+
+  private AttackFiles() {}
+
+  public static Path root() {
+    String prop = System.getProperty("zogate.root");
+    Path base = prop != null ? Path.of(prop) : Path.of("..");
+    return base.toAbsolutePath().normalize();
+  }
+
+  public static Path dir() {
+    return root().resolve("fixtures/attacks");
+  }
+
+  public static List<AttackFile> loadAll() {
+    try (Stream<Path> s = Files.list(dir())) {
+      List<Path> files = s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
+      if (files.isEmpty()) {
+        throw new IllegalStateException("no attack files in " + dir());
+      }
+      List<AttackFile> out = new ArrayList<>();
+      Set<String> ids = new HashSet<>();
+      for (Path p : files) {
+        AttackFile f = load(p);
+        for (JsonNode c : f.cases()) {
+          if (!ids.add(c.get("id").asText())) {
+            throw new IllegalStateException(p.getFileName() + ": id " + c.get("id").asText()
+                + " is used in another file");
+          }
+        }
+        out.add(f);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static AttackFile load(Path p) throws IOException {
+    JsonNode root = JSON.readTree(Files.readAllBytes(p));
+    String name = p.getFileName().toString();
+    require(root.isObject(), name, "not a JSON object");
+    unknownMembers(root, FILE_MEMBERS, name);
+    require(SCHEMA.equals(root.path("schema").asText()), name,
+        "unknown schema '" + root.path("schema").asText() + "' (this runner reads " + SCHEMA + ")");
+    String category = root.path("category").asText();
+    require(name.equals(category + ".json"), name, "category '" + category + "' is not the file's name");
+    JsonNode notes = root.get("notes");
+    require(notes != null && notes.isObject(), name, "notes (flag -> meaning) missing");
+    JsonNode cases = root.get("cases");
+    require(cases != null && cases.isArray() && cases.size() > 0, name, "no cases");
+    Set<String> ids = new HashSet<>();
+    for (JsonNode c : cases) {
+      String id = c.path("id").asText("");
+      require(!id.isEmpty(), name, "a case without id");
+      require(ids.add(id), name, "duplicate id " + id);
+      unknownMembers(c, CASE_MEMBERS, name + " " + id);
+      require(SEVERITIES.contains(c.path("severity").asText()), name, id + ": severity must be high, medium or low");
+      require(!c.path("title").asText("").isBlank(), name, id + ": no title");
+      require(c.path("flags").isArray() && c.get("flags").size() > 0, name, id + ": no flags");
+      for (JsonNode flag : c.get("flags")) {
+        require(notes.has(flag.asText()), name, id + ": flag " + flag.asText() + " has no note");
+      }
+      JsonNode expect = c.get("expect");
+      require(expect != null && expect.has("status"), name, id + ": expect.status missing");
+      unknownMembers(expect, EXPECT_MEMBERS, name + " " + id + " expect");
+      require(expect.has("code") == expect.has("reason"), name, id + ": expect code and reason go together");
+    }
+    return new AttackFile(p, category, root);
+  }
+
+  private static void unknownMembers(JsonNode node, Set<String> known, String where) {
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      require(known.contains(f), where, "unknown member '" + f + "'");
+    }
+  }
+
+  private static void require(boolean ok, String where, String message) {
+    if (!ok) {
+      throw new IllegalStateException(where + ": " + message);
+    }
+  }
+
+  /** "status code reason" or "status" for an expectation. */
+  public static String expected(JsonNode expect) {
+    String s = Integer.toString(expect.get("status").asInt());
+    if (expect.has("code")) {
+      s += " " + expect.get("code").asInt() + " " + expect.get("reason").asText();
+    }
+    return s;
+  }
+}

@@ -1,0 +1,204 @@
+package io.zogate.adversarial.harness;
+
+import io.zogate.proxy.auth.ReloadingKeyring;
+import io.zogate.proxy.auth.ReplayStore;
+import io.zogate.proxy.config.ConfigLoader;
+import io.zogate.proxy.config.ProxyConfig;
+import io.zogate.proxy.governance.DenyListGovernor;
+import io.zogate.proxy.governance.Governor;
+import io.zogate.proxy.governance.PolicyFile;
+import io.zogate.proxy.governance.PolicyGovernor;
+import io.zogate.proxy.server.ProxyServer;
+import io.zogate.proxy.traffic.RateLimiter;
+import io.zogate.proxy.upstream.Forwarder;
+import io.zogate.proxy.upstream.UpstreamSettings;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The real zo-gate on 127.0.0.1, assembled from the same public parts as {@code Gateway.open}
+ * but with a {@link MutableClock}, so timestamp boundaries are exact. The keyring is written
+ * here, not by production code. Signers by name:
+ *
+ * <ul>
+ *   <li>{@code alice}: HMAC {@code k-hmac} for did:zo:agent:alice and did:zo:svc:*
+ *   <li>{@code alice2}: a second HMAC key {@code k-hmac2} for alice (replay across kids)
+ *   <li>{@code bob}: Ed25519 {@code k-ed} for spiffe://zo/actor/bob
+ *   <li>{@code retired}, {@code future}, {@code expired}: HMAC keys for alice that are not active
+ *   <li>{@code stranger}: an HMAC key the proxy does not know ({@code k-nobody})
+ * </ul>
+ */
+public final class Gate implements AutoCloseable {
+  public static final String ALICE = "did:zo:agent:alice";
+  public static final String BOB = "spiffe://zo/actor/bob";
+
+  public final Path dir;
+  public final int port;
+  public final MutableClock clock = new MutableClock();
+  private final Map<String, Signer> signers = new LinkedHashMap<>();
+  private final Map<String, String> actors = new LinkedHashMap<>();
+  private final String upstreamUrl;
+  private final String extraYaml;
+  private final Map<String, String> env;
+  private final long startOffsetMillis;
+  private ProxyServer server;
+
+  public Gate(Path dir, String upstreamUrl, String extraYaml, Map<String, String> env) throws Exception {
+    this(dir, upstreamUrl, extraYaml, env, -Duration.ofHours(1).toMillis());
+  }
+
+  /**
+   * @param startOffsetMillis the clock offset while the stores open (negative: the memory
+   *     store's floor lies that far back; 0: the floor is the real start, as in production)
+   */
+  public Gate(Path dir, String upstreamUrl, String extraYaml, Map<String, String> env, long startOffsetMillis)
+      throws Exception {
+    this.startOffsetMillis = startOffsetMillis;
+    this.dir = dir;
+    this.upstreamUrl = upstreamUrl;
+    this.extraYaml = extraYaml;
+    this.env = Map.copyOf(env);
+    this.port = freePort();
+    SecureRandom random = new SecureRandom();
+    Base64.Encoder b64 = Base64.getEncoder();
+    byte[][] s = new byte[6][32];
+    for (byte[] secret : s) {
+      random.nextBytes(secret);
+    }
+    KeyPair ed = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    byte[] spki = ed.getPublic().getEncoded();
+    byte[] rawPublic = Arrays.copyOfRange(spki, spki.length - 32, spki.length);
+    String keyring = """
+        { "keys": [
+          { "kid": "k-hmac", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s", "did:zo:svc:*"],
+            "status": "active", "notBefore": "2020-01-01T00:00:00Z", "notAfter": null },
+          { "kid": "k-hmac2", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active" },
+          { "kid": "k-ed", "alg": "Ed25519", "publicKey": "%s", "actors": ["%s"], "status": "active" },
+          { "kid": "k-retired", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "retired" },
+          { "kid": "k-future", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active",
+            "notBefore": "2999-01-01T00:00:00Z" },
+          { "kid": "k-expired", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active",
+            "notBefore": "2020-01-01T00:00:00Z", "notAfter": "2021-01-01T00:00:00Z" } ] }
+        """.formatted(b64.encodeToString(s[0]), ALICE, b64.encodeToString(s[1]), ALICE,
+        b64.encodeToString(rawPublic), BOB, b64.encodeToString(s[2]), ALICE, b64.encodeToString(s[3]), ALICE,
+        b64.encodeToString(s[4]), ALICE);
+    Files.writeString(dir.resolve("keyring.json"), keyring, StandardCharsets.UTF_8);
+    add("alice", Signer.hmac("k-hmac", s[0]), ALICE);
+    add("svc", Signer.hmac("k-hmac", s[0]), "did:zo:svc:indexer");
+    add("alice2", Signer.hmac("k-hmac2", s[1]), ALICE);
+    add("bob", Signer.ed25519("k-ed", ed.getPrivate()), BOB);
+    add("retired", Signer.hmac("k-retired", s[2]), ALICE);
+    add("future", Signer.hmac("k-future", s[3]), ALICE);
+    add("expired", Signer.hmac("k-expired", s[4]), ALICE);
+    add("stranger", Signer.hmac("k-nobody", s[5]), ALICE);
+    start();
+  }
+
+  private void add(String name, Signer signer, String actor) {
+    signers.put(name, signer);
+    actors.put(name, actor);
+  }
+
+  public Signer signer(String name) {
+    Signer s = signers.get(name);
+    if (s == null) {
+      throw new IllegalArgumentException("unknown signer '" + name + "' (known: " + signers.keySet() + ")");
+    }
+    return s;
+  }
+
+  public String actorOf(String name) {
+    signer(name);
+    return actors.get(name);
+  }
+
+  /**
+   * Starts the proxy. Its clock is set an hour back while the stores open, so that a memory
+   * store's "nothing before I started" floor lies before every timestamp a case signs; the
+   * clock then follows the system clock again.
+   */
+  public void start() throws Exception {
+    String yaml = """
+        listen: 127.0.0.1:%d
+        upstream:
+          url: %s
+          timeout: 2s
+          idleTimeout: 1s
+          maxStreamDuration: 4s
+          maxResponseBytes: 64KiB
+          maxEventBytes: 8KiB
+        auth:
+          keyring: keyring.json
+        """.formatted(port, upstreamUrl) + extraYaml;
+    Path config = dir.resolve("zo-gate.yaml");
+    Files.writeString(config, yaml);
+    ProxyConfig cfg = ConfigLoader.load(config, env);
+    clock.offset(startOffsetMillis);
+    List<AutoCloseable> owned = new ArrayList<>();
+    ReloadingKeyring keyring = new ReloadingKeyring(cfg.auth().keyring());
+    owned.add(keyring);
+    Optional<String> apiKey = cfg.auth().apiKey().isPresent()
+        ? Optional.of(cfg.auth().apiKey().get().resolve(env)) : Optional.empty();
+    ReplayStore replay = ProxyServer.openReplayStore(cfg.replay(), clock);
+    owned.add(replay);
+    RateLimiter limiter = ProxyServer.openRateLimiter(cfg);
+    owned.add(limiter);
+    Governor governor = cfg.policy().isPresent()
+        ? new PolicyGovernor(PolicyFile.load(cfg.policy().get())) : DenyListGovernor.allowAll();
+    ProxyConfig.Upstream up = cfg.upstream();
+    Optional<Supplier<String>> bearer = Optional.empty();
+    if (up.bearer().isPresent()) {
+      String token = up.bearer().get().resolve(env);
+      bearer = Optional.of(() -> token);
+    }
+    Forwarder forwarder = new Forwarder(new UpstreamSettings(up.url(), up.timeout(), up.idleTimeout(),
+        up.maxStreamDuration(), up.maxResponseBytes(), up.maxEventBytes(), cfg.http().maxDepth(), bearer,
+        Duration.ofSeconds(5), cfg.http().workers()));
+    owned.add(forwarder);
+    server = ProxyServer.start(new ProxyServer.Parts(cfg, keyring, replay, apiKey, limiter, governor, forwarder,
+        clock, new io.zogate.proxy.traffic.ProxyMetrics()), owned);
+    clock.offset(0);
+  }
+
+  public void stop() {
+    if (server != null) {
+      server.close();
+      server = null;
+    }
+  }
+
+  public void restart() throws Exception {
+    stop();
+    start();
+  }
+
+  public String authority() {
+    return "127.0.0.1:" + port;
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
