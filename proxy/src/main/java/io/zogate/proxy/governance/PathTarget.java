@@ -21,7 +21,7 @@ import java.util.Locale;
  *       and split on {@code /} for matching against URI globs;
  *   <li>everything else is invalid: a relative path (including {@code ~/x}, {@code C:\x} and
  *       the empty string), a NUL anywhere, a {@code ..} that climbs above the root, a backslash
- *       in a path, a {@code file:} URI with a host, a query or a fragment, a malformed or
+ *       or a percent escape in a plain path, a {@code file:} URI with a host, a query or a fragment, a malformed or
  *       still-encoded ({@code %252e}) percent escape.
  * </ul>
  *
@@ -48,6 +48,11 @@ record PathTarget(boolean uri, List<String> segments, String text, String invali
       return invalid("NUL in path");
     }
     if (raw.startsWith("/")) {
+      if (hasPercentEscape(raw)) {
+        // A plain path is not percent-decoded here, but an upstream that decodes it would read
+        // another path ("/w/..%2f..%2fetc/passwd" is "/etc/passwd" to it): refuse to guess.
+        return invalid("percent-encoding in a plain path");
+      }
       return normalise(raw);
     }
     if (PathGlob.URI_SCHEME.matcher(raw).find()) {

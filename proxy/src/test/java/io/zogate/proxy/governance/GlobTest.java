@@ -49,6 +49,11 @@ class GlobTest {
     assertThat(PathTarget.parse("file:///a/%2e%2e/b").text()).isEqualTo("/b");
     assertThat(PathTarget.parse("file:///a%20b/c%C3%A9").text()).isEqualTo("/a b/cé");
     assertThat(PathTarget.parse("/a/..").text()).isEqualTo("/");
+    // A plain path is never decoded, so an escape in it is refused rather than read one way here
+    // and another way by an upstream that decodes it.
+    assertThat(PathTarget.parse("/w/..%2f..%2fetc/passwd").valid()).isFalse();
+    assertThat(PathTarget.parse("/w/%2e%2e/etc").valid()).isFalse();
+    assertThat(PathTarget.parse("/w/100%/x").valid()).isTrue();
     assertThat(PathTarget.parse("/a/../..").valid()).isFalse();
     assertThat(PathTarget.parse("https://h/a/../b").text()).isEqualTo("https://h/a/../b");
   }
