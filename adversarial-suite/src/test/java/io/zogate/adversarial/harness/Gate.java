@@ -1,17 +1,9 @@
 package io.zogate.adversarial.harness;
 
-import io.zogate.proxy.auth.ReloadingKeyring;
-import io.zogate.proxy.auth.ReplayStore;
 import io.zogate.proxy.config.ConfigLoader;
 import io.zogate.proxy.config.ProxyConfig;
-import io.zogate.proxy.governance.DenyListGovernor;
-import io.zogate.proxy.governance.Governor;
-import io.zogate.proxy.governance.PolicyFile;
-import io.zogate.proxy.governance.PolicyGovernor;
+import io.zogate.proxy.server.Gateway;
 import io.zogate.proxy.server.ProxyServer;
-import io.zogate.proxy.traffic.RateLimiter;
-import io.zogate.proxy.upstream.Forwarder;
-import io.zogate.proxy.upstream.UpstreamSettings;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -21,14 +13,11 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * The real zo-gate on 127.0.0.1, assembled from the same public parts as {@code Gateway.open}
@@ -149,29 +138,8 @@ public final class Gate implements AutoCloseable {
     Files.writeString(config, yaml);
     ProxyConfig cfg = ConfigLoader.load(config, env);
     clock.offset(startOffsetMillis);
-    List<AutoCloseable> owned = new ArrayList<>();
-    ReloadingKeyring keyring = new ReloadingKeyring(cfg.auth().keyring());
-    owned.add(keyring);
-    Optional<String> apiKey = cfg.auth().apiKey().isPresent()
-        ? Optional.of(cfg.auth().apiKey().get().resolve(env)) : Optional.empty();
-    ReplayStore replay = ProxyServer.openReplayStore(cfg.replay(), clock);
-    owned.add(replay);
-    RateLimiter limiter = ProxyServer.openRateLimiter(cfg);
-    owned.add(limiter);
-    Governor governor = cfg.policy().isPresent()
-        ? new PolicyGovernor(PolicyFile.load(cfg.policy().get())) : DenyListGovernor.allowAll();
-    ProxyConfig.Upstream up = cfg.upstream();
-    Optional<Supplier<String>> bearer = Optional.empty();
-    if (up.bearer().isPresent()) {
-      String token = up.bearer().get().resolve(env);
-      bearer = Optional.of(() -> token);
-    }
-    Forwarder forwarder = new Forwarder(new UpstreamSettings(up.url(), up.timeout(), up.idleTimeout(),
-        up.maxStreamDuration(), up.maxResponseBytes(), up.maxEventBytes(), cfg.http().maxDepth(), bearer,
-        Duration.ofSeconds(5), cfg.http().workers()));
-    owned.add(forwarder);
-    server = ProxyServer.start(new ProxyServer.Parts(cfg, keyring, replay, apiKey, limiter, governor, forwarder,
-        clock, new io.zogate.proxy.traffic.ProxyMetrics()), owned);
+    // The proxy exactly as `serve` assembles it, on the suite's clock.
+    server = Gateway.open(cfg, env, Optional.empty(), clock);
     clock.offset(0);
   }
 

@@ -38,9 +38,14 @@ public final class Gateway {
 
   public static ProxyServer open(ProxyConfig cfg, Map<String, String> env, Optional<Governor> governorOverride)
       throws ConfigException, IOException {
+    return open(cfg, env, governorOverride, Clock.systemUTC());
+  }
+
+  /** The same, on a given clock (tests that pin timestamps to the millisecond). */
+  public static ProxyServer open(ProxyConfig cfg, Map<String, String> env, Optional<Governor> governorOverride,
+      Clock clock) throws ConfigException, IOException {
     List<AutoCloseable> owned = new ArrayList<>();
     try {
-      Clock clock = Clock.systemUTC();
       ReloadingKeyring keyring;
       try {
         keyring = new ReloadingKeyring(cfg.auth().keyring());
