@@ -77,6 +77,8 @@ class RealMcpPeersTest {
     pb.environment().put("PORT", Integer.toString(everythingPort));
     everything = pb.start();
     awaitListening(everythingPort, Duration.ofSeconds(30));
+    assertThat(listenAddresses(everythingPort)).as("interop/loopback.mjs keeps server-everything on loopback")
+        .containsOnly("0100007F");
 
     Path gateDir = Files.createDirectories(dir.resolve("gate"));
     proxy = new ProxyFixture(gateDir, everythingUrl(), "",
@@ -244,6 +246,26 @@ class RealMcpPeersTest {
     }
     throw new AssertionError("server-everything did not listen on " + port + " within " + max + ": "
         + Files.readString(dir.resolve("server-everything.log")));
+  }
+
+  /** The local addresses (kernel hex) of the listening sockets on a port, from /proc/net/tcp{,6}. */
+  static List<String> listenAddresses(int port) throws IOException {
+    String hexPort = String.format(":%04X", port);
+    List<String> found = new ArrayList<>();
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      Path p = Path.of(table);
+      if (!Files.isReadable(p)) {
+        continue;
+      }
+      for (String line : Files.readAllLines(p)) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")) {
+          found.add(f[1].substring(0, f[1].length() - hexPort.length()));
+        }
+      }
+    }
+    assertThat(found).as("a listening socket on port %d in /proc/net/tcp*", port).isNotEmpty();
+    return found;
   }
 
   static Path interopDir() {
