@@ -28,9 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Decisions per second and mean latency per decision for each store (memory, SQLite, Redis on
  * 127.0.0.1) measured in one run, 1 and 2 threads, printed, never asserted (the machine is
- * shared; docs/BENCHMARKS.md reports them). Every loop is bounded in count and time.
+ * shared; docs/BENCHMARKS.md reports them). Every loop is bounded in count and time. Named
+ * *Bench so the default test run leaves it out: on a loaded machine one Redis read can pass
+ * the stores' 200 ms timeout, which is the store failing closed, not a regression.
  */
-class RedisThroughputTest {
+class RedisThroughputBench {
   private static final LimitRate RATE = LimitRate.of(600, Duration.ofSeconds(60));
   private static final long MILLIS = 1_500;
 
