@@ -66,6 +66,10 @@ final class LoadSummary {
           p.getProperty("lat200"), p.getProperty("lat429"), p.getProperty("loadavg", "?"),
           p.getProperty("run"))).append(" |\n");
     }
+    md.append('\n');
+    for (Properties p : rows) {
+      md.append("- ").append(p.getProperty("simulation")).append(": ").append(p.getProperty("note", "")).append('\n');
+    }
     String sqlite = null;
     String memory = null;
     for (Properties p : rows) {

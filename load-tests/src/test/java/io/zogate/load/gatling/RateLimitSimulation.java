@@ -333,6 +333,8 @@ abstract class RateLimitSimulation extends Simulation {
     long refused = 0;
     long other = 0;
     long clientOk = 0;
+    long hotActors = 0, hotSent = 0, hotAdmitted = 0, hotBound = 0;
+    long coldActors = 0, coldSent = 0, coldAdmitted = 0;
     for (Map.Entry<String, Tally> e : new java.util.TreeMap<>(tallies).entrySet()) {
       String actor = e.getKey();
       Tally t = e.getValue();
@@ -350,6 +352,16 @@ abstract class RateLimitSimulation extends Simulation {
       refused += t.refused.get();
       other += t.other.get();
       clientOk += t.ok.get();
+      if (t.sent.get() > n) {
+        hotActors++;
+        hotSent += t.sent.get();
+        hotAdmitted += got;
+        hotBound += actorBound;
+      } else {
+        coldActors++;
+        coldSent += t.sent.get();
+        coldAdmitted += got;
+      }
       if (got != t.ok.get()) {
         violations.add(actor + ": the upstream received " + got + " but the clients saw " + t.ok.get() + " 200s");
       }
@@ -408,6 +420,16 @@ abstract class RateLimitSimulation extends Simulation {
     row.setProperty("heap", ProxyFleet.PROXY_HEAP.substring(4));
     row.setProperty("run", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC).format(Instant.now()));
     row.setProperty("violations", Integer.toString(violations.size()));
+    StringBuilder note = new StringBuilder();
+    if (hotActors > 0) {
+      note.append(String.format(Locale.ROOT, "%,d actor(s) offered more than their burst of %d: %,d sent, %,d admitted, bound %,d",
+          hotActors, n, hotSent, hotAdmitted, hotBound));
+    }
+    if (coldActors > 0) {
+      note.append(note.length() > 0 ? "; " : "").append(String.format(Locale.ROOT,
+          "%,d actor(s) offered at most their burst: %,d sent, %,d admitted", coldActors, coldSent, coldAdmitted));
+    }
+    row.setProperty("note", note.toString());
     return row;
   }
 
