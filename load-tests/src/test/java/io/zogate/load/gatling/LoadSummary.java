@@ -53,8 +53,11 @@ final class LoadSummary {
         .append("Admitted = what the upstream received (the ground truth). Allowed bound = the sum over\n")
         .append("actors of GCRA's `N + floor(W/T)`, W = from the actor's first request sent to its last\n")
         .append("admission received (+2 ms for the proxies' millisecond clock), for ONE budget per actor.\n")
-        .append("Latencies are Gatling's (whole ms), client-side, on a 2-core machine shared with the load\n")
-        .append("generator and every proxy: read them with the load average next to them.\n\n")
+        .append("Latencies are Gatling's response times (whole ms, client side) of the requests sent after the\n")
+        .append("first " + rows.stream().map(p -> p.getProperty("latencySkip", "?")).distinct().collect(java.util.stream.Collectors.joining("/"))
+            + " s of load (the first seconds measure JIT warm-up of the client and the proxies; Gatling's\n")
+        .append("report shows them all), on a 2-core machine shared with the load generator, every proxy and\n")
+        .append("other builds: read them with the load average next to them.\n\n")
         .append("| simulation | profile | store | instances | actors | limit per actor | offered | admitted (upstream) | allowed bound (one budget) | admitted / bound | refused 429 | other errors | 200 p50 / p99 ms | 429 p50 / p99 ms | load avg start / end | run (UTC) |\n")
         .append("|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (Properties p : rows) {

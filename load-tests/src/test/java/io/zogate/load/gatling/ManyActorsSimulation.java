@@ -12,7 +12,7 @@ import java.util.Locale;
  */
 public class ManyActorsSimulation extends RateLimitSimulation {
   public ManyActorsSimulation() {
-    super(new Spec("many actors, memory, 1 instance", 4, "memory", 1, 5, 10_000,
+    super(new Spec("many actors, memory, 1 instance", 5, "memory", 1, 5, 10_000,
         doubleProp("load.many.rate", 300), intProp("load.seconds", 6),
         hotAndCold(intProp("load.many.actors", 1_200)), Expect.ONE_BUDGET));
   }

@@ -8,7 +8,7 @@ package io.zogate.load.gatling;
  */
 public class MemoryThreeInstancesSimulation extends RateLimitSimulation {
   public MemoryThreeInstancesSimulation() {
-    super(new Spec("memory, 3 instances (contrast)", 3, "memory", 3, 20, 1_000,
+    super(new Spec("memory, 3 instances (contrast)", 4, "memory", 3, 20, 1_000,
         doubleProp("load.rate", 300), intProp("load.seconds", 6),
         roundRobin(intProp("load.actors", 2)), Expect.BUDGET_PER_INSTANCE));
   }

@@ -130,12 +130,16 @@ abstract class RateLimitSimulation extends Simulation {
   final Path jar = Path.of(prop("zogate.jar", "../proxy/target/zo-gate.jar")).toAbsolutePath();
   final String profile = prop("load.profile", "quick");
   final int warmupPerInstance = intProp("load.warmup", 100);
+  /** Latency percentiles leave out requests sent in the first seconds (client and proxy JIT). */
+  final int latencySkipSeconds = intProp("load.latency.skip", 2);
 
   private final ConcurrentHashMap<String, Tally> tallies = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<Integer> latency200 = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Integer> latency429 = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> otherSamples = new ConcurrentLinkedQueue<>();
   private final AtomicLong sequence = new AtomicLong();
+  private final LongAccumulator loadStartNanos = new LongAccumulator(Math::min, Long.MAX_VALUE);
+  private final ConcurrentHashMap<Integer, AtomicLong> refusedPerInstance = new ConcurrentHashMap<>();
 
   private ContractSigner signer;
   private CountingUpstream upstream;
@@ -215,10 +219,14 @@ abstract class RateLimitSimulation extends Simulation {
       ProxyFleet.Instance in = all.get((int) ((seq / spec.schedule().stride()) % all.size()));
       Tally t = tallies.computeIfAbsent(actor, k -> new Tally());
       t.sent.incrementAndGet();
-      t.firstSendNanos.accumulate(System.nanoTime()); // before the send, so before any decision
+      long now = System.nanoTime();
+      t.firstSendNanos.accumulate(now); // before the send, so before any decision
+      loadStartNanos.accumulate(now);
       Map<String, String> h = signer.headers(actor, "POST", in.authority(), "/mcp", BODY_BYTES);
       Map<String, Object> m = new HashMap<>();
       m.put("url", in.url());
+      m.put("instance", in.index());
+      m.put("fedAt", now);
       m.put("actorId", h.get("x-actor-id"));
       m.put("actorKid", h.get("x-actor-kid"));
       m.put("actorTs", h.get("x-actor-ts"));
@@ -233,6 +241,7 @@ abstract class RateLimitSimulation extends Simulation {
     Integer status = s.contains("status") ? s.getInt("status") : null;
     int rt = s.contains("rt") ? s.getInt("rt") : -1;
     boolean ok = !s.isFailed();
+    boolean steady = s.getLong("fedAt") - loadStartNanos.get() >= TimeUnit.SECONDS.toNanos(latencySkipSeconds);
     if (ok && status != null && status == 429) {
       String header = s.getString("retryAfter");
       Object data = s.contains("retryAfterData") ? s.get("retryAfterData") : null;
@@ -242,10 +251,15 @@ abstract class RateLimitSimulation extends Simulation {
     }
     if (ok && status != null && status == 200) {
       t.ok.incrementAndGet();
-      latency200.add(rt);
+      if (steady) {
+        latency200.add(rt);
+      }
     } else if (ok && status != null && status == 429) {
       t.refused.incrementAndGet();
-      latency429.add(rt);
+      if (steady) {
+        latency429.add(rt);
+      }
+      refusedPerInstance.computeIfAbsent(s.getInt("instance"), k -> new AtomicLong()).incrementAndGet();
     } else {
       t.other.incrementAndGet();
       if (otherSamples.size() < 10) {
@@ -417,6 +431,7 @@ abstract class RateLimitSimulation extends Simulation {
     row.setProperty("other", String.format(Locale.ROOT, "%,d", other));
     row.setProperty("lat200", quantiles(latency200));
     row.setProperty("lat429", quantiles(latency429));
+    row.setProperty("latencySkip", Integer.toString(latencySkipSeconds));
     row.setProperty("heap", ProxyFleet.PROXY_HEAP.substring(4));
     row.setProperty("run", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC).format(Instant.now()));
     row.setProperty("violations", Integer.toString(violations.size()));
@@ -428,6 +443,17 @@ abstract class RateLimitSimulation extends Simulation {
     if (coldActors > 0) {
       note.append(note.length() > 0 ? "; " : "").append(String.format(Locale.ROOT,
           "%,d actor(s) offered at most their burst: %,d sent, %,d admitted", coldActors, coldSent, coldAdmitted));
+    }
+    if (spec.instances() > 1) {
+      List<String> per = new ArrayList<>();
+      for (int i = 0; i < spec.instances(); i++) {
+        AtomicLong r = refusedPerInstance.get(i);
+        per.add(String.format(Locale.ROOT, "%,d", r == null ? 0 : r.get()));
+      }
+      note.append("; 429s per instance: ").append(String.join(", ", per));
+      if (spec.expect() == Expect.ONE_BUDGET && per.contains("0")) {
+        violations.add("an instance refused nothing: the load did not exercise the shared budget on every instance");
+      }
     }
     row.setProperty("note", note.toString());
     return row;

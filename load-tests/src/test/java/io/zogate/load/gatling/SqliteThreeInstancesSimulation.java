@@ -10,7 +10,7 @@ package io.zogate.load.gatling;
  */
 public class SqliteThreeInstancesSimulation extends RateLimitSimulation {
   public SqliteThreeInstancesSimulation() {
-    super(new Spec("sqlite, 3 instances, one file", 2, prop("load.sqlite.store", "sqlite"), 3, 20, 1_000,
+    super(new Spec("sqlite, 3 instances, one file", 3, prop("load.sqlite.store", "sqlite"), 3, 20, 1_000,
         doubleProp("load.rate", 300), intProp("load.seconds", 6),
         roundRobin(intProp("load.actors", 2)), Expect.ONE_BUDGET));
   }
