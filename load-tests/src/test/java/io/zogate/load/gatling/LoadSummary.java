@@ -58,8 +58,8 @@ final class LoadSummary {
             + " s of load (the first seconds measure JIT warm-up of the client and the proxies; Gatling's\n")
         .append("report shows them all), on a 2-core machine shared with the load generator, every proxy and\n")
         .append("other builds: read them with the load average next to them.\n\n")
-        .append("| simulation | profile | store | instances | actors | limit per actor | offered | admitted (upstream) | allowed bound (one budget) | admitted / bound | refused 429 | other errors | 200 p50 / p99 ms | 429 p50 / p99 ms | load avg start / end | run (UTC) |\n")
-        .append("|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        .append("| simulation | profile | store | instances | actors | limit per actor | offered | admitted (upstream) | allowed bound (one budget) | admitted / bound | refused 429 | other errors | 200 p50 / p99 ms | 429 p50 / p99 ms | load avg start / end | run (UTC) | verdict |\n")
+        .append("|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
     for (Properties p : rows) {
       md.append("| ").append(String.join(" | ",
           p.getProperty("simulation"), p.getProperty("profile"), p.getProperty("store"),
@@ -67,7 +67,9 @@ final class LoadSummary {
           p.getProperty("offered"), p.getProperty("admitted"), p.getProperty("bound"),
           p.getProperty("ratio"), p.getProperty("refused"), p.getProperty("other"),
           p.getProperty("lat200"), p.getProperty("lat429"), p.getProperty("loadavg", "?"),
-          p.getProperty("run"))).append(" |\n");
+          p.getProperty("run"),
+          "0".equals(p.getProperty("violations")) ? "pass" : "**FAIL** (" + p.getProperty("violations") + ")"))
+          .append(" |\n");
     }
     md.append('\n');
     for (Properties p : rows) {

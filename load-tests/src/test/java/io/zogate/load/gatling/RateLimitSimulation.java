@@ -309,6 +309,7 @@ abstract class RateLimitSimulation extends Simulation {
       row.setProperty("rssAfter", mib(rssAfter, 0));
       row.setProperty("rssPeak", mib(rssAfter, 1));
       row.setProperty("loadavg", loadBefore + " / " + loadAverage());
+      row.setProperty("violations", Integer.toString(violations.size()));
       LoadSummary.record(target, String.format(Locale.ROOT, "%02d-%s", spec.order(), getClass().getSimpleName()), row);
       System.out.println("[load] " + spec.name() + ": " + row.getProperty("admitted") + " admitted of "
           + row.getProperty("offered") + " offered, bound " + row.getProperty("bound") + ", refused "
@@ -434,7 +435,6 @@ abstract class RateLimitSimulation extends Simulation {
     row.setProperty("latencySkip", Integer.toString(latencySkipSeconds));
     row.setProperty("heap", ProxyFleet.PROXY_HEAP.substring(4));
     row.setProperty("run", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC).format(Instant.now()));
-    row.setProperty("violations", Integer.toString(violations.size()));
     StringBuilder note = new StringBuilder();
     if (hotActors > 0) {
       note.append(String.format(Locale.ROOT, "%,d actor(s) offered more than their burst of %d: %,d sent, %,d admitted, bound %,d",
