@@ -25,7 +25,10 @@ public final class AttackFiles {
   static final Set<String> SEVERITIES = Set.of("high", "medium", "low");
   static final Set<String> FILE_MEMBERS = Set.of("schema", "category", "description", "notes", "proxy", "cases");
   static final Set<String> CASE_MEMBERS = Set.of("id", "severity", "title", "flags", "request", "upstream",
-      "setup", "replay", "proxy", "fresh", "expect", "comment");
+      "setup", "replay", "proxy", "fresh", "expect", "comment", "tls");
+  static final Set<String> TLS_MEMBERS = Set.of("clientCert", "protocols", "clientHello", "plainHttp");
+  /** Outcomes that are not HTTP answers: {@code expect.status} may name one instead of a number. */
+  static final Set<String> NON_HTTP_OUTCOMES = Set.of("handshake-failed", "no-http-answer", "server-hello");
   static final Set<String> EXPECT_MEMBERS = Set.of("status", "code", "reason", "forwarded", "leaks", "id",
       "upstreamBody", "upstreamHeaderAbsent", "upstreamHeaders");
 
@@ -109,6 +112,12 @@ public final class AttackFiles {
       JsonNode expect = c.get("expect");
       require(expect != null && expect.has("status"), name, id + ": expect.status missing");
       unknownMembers(expect, EXPECT_MEMBERS, name + " " + id + " expect");
+      require(expect.get("status").isInt() || NON_HTTP_OUTCOMES.contains(expect.get("status").asText()), name,
+          id + ": expect.status is an HTTP status or one of " + NON_HTTP_OUTCOMES);
+      if (c.has("tls")) {
+        require(c.get("tls").isObject(), name, id + ": tls is an object");
+        unknownMembers(c.get("tls"), TLS_MEMBERS, name + " " + id + " tls");
+      }
       require(expect.has("code") == expect.has("reason"), name, id + ": expect code and reason go together");
     }
     return new AttackFile(p, category, root);
@@ -129,6 +138,9 @@ public final class AttackFiles {
 
   /** "status code reason" or "status" for an expectation. */
   public static String expected(JsonNode expect) {
+    if (expect.get("status").isTextual()) {
+      return expect.get("status").asText();
+    }
     String s = Integer.toString(expect.get("status").asInt());
     if (expect.has("code")) {
       s += " " + expect.get("code").asInt() + " " + expect.get("reason").asText();

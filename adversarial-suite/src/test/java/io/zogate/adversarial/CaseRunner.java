@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.zogate.adversarial.harness.Gate;
 import io.zogate.adversarial.harness.RawHttp;
 import io.zogate.adversarial.harness.RawUpstream;
+import io.zogate.adversarial.harness.Pki;
 import io.zogate.adversarial.harness.Signer;
+import io.zogate.adversarial.harness.TlsClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,6 +36,10 @@ public final class CaseRunner implements AutoCloseable {
   private final JsonNode fileProxy;
   private final RawUpstream upstream;
   private final Map<String, Gate> gates = new LinkedHashMap<>();
+  /** The proxies that serve TLS (a {@code proxy.tls} object in their configuration). */
+  private final java.util.Set<Gate> tlsGates = new java.util.HashSet<>();
+  /** The running case's {@code tls} member (client certificate, protocols), or null. */
+  private JsonNode caseTls;
 
   /** What one case observed. */
   public record Observation(String outcome, boolean forwarded, List<String> problems, String responseText) {}
@@ -70,6 +76,11 @@ public final class CaseRunner implements AutoCloseable {
       Files.writeString(dir.resolve("policy.yaml"), cfg.get("policy").asText());
       yaml.append("policy: policy.yaml\n");
     }
+    if (cfg.has("tls")) {
+      JsonNode t = cfg.get("tls");
+      yaml.append(Pki.get().writeProxyFiles(dir, t.path("requireClientCert").asBoolean(true),
+          t.path("bindActorToCertificate").asBoolean(true), t.path("allowCnIdentity").asBoolean(false)));
+    }
     Map<String, String> env = new LinkedHashMap<>();
     if (cfg.has("env")) {
       cfg.get("env").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
@@ -77,6 +88,9 @@ public final class CaseRunner implements AutoCloseable {
     Gate g = new Gate(dir, upstream.url(), yaml.toString(), env, cfg.path("start-offset-ms").asLong(-3_600_000L));
     if (!fresh) {
       gates.put(key, g);
+    }
+    if (cfg.has("tls")) {
+      tlsGates.add(g);
     }
     return g;
   }
@@ -87,8 +101,8 @@ public final class CaseRunner implements AutoCloseable {
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = from.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      if (e.getKey().equals("env") && into.has("env")) {
-        ((ObjectNode) into.get("env")).setAll((ObjectNode) e.getValue());
+      if ((e.getKey().equals("env") || e.getKey().equals("tls")) && into.has(e.getKey())) {
+        ((ObjectNode) into.get(e.getKey())).setAll((ObjectNode) e.getValue().deepCopy());
       } else if (e.getKey().equals("yaml") && into.has("yaml")) {
         into.put("yaml", into.get("yaml").asText() + "\n" + e.getValue().asText());
       } else {
@@ -101,6 +115,7 @@ public final class CaseRunner implements AutoCloseable {
 
   public Observation run(JsonNode c) throws Exception {
     Gate gate = gateFor(c);
+    caseTls = c.get("tls");
     try {
       upstream.behave(c.get("upstream"));
       upstream.reset();
@@ -112,6 +127,9 @@ public final class CaseRunner implements AutoCloseable {
             send(gate, prepare(gate, step.path("request"), null, null));
           }
         }
+      }
+      if (caseTls != null && (caseTls.has("clientHello") || caseTls.path("plainHttp").asBoolean(false))) {
+        return observeRaw(c.get("expect"), gate, prepare(gate, req, null, null));
       }
       RawHttp.Response r;
       JsonNode replay = c.get("replay");
@@ -147,15 +165,69 @@ public final class CaseRunner implements AutoCloseable {
       // forwarded request a moment to show in the count.
       Thread.sleep(upstream.count() == 0 ? 20 : 0);
       return observe(c.get("expect"), r);
+    } catch (TlsClient.HandshakeFailed e) {
+      // No HTTP answer over TLS: the expected outcome of a refused certificate or protocol.
+      Thread.sleep(20);
+      return observeNonHttp(c.get("expect"), "handshake-failed", e.getMessage());
     } catch (IOException e) {
       return new Observation("no-response (" + e.getMessage() + ")", upstream.count() > 0,
           List.of("no HTTP answer"), "");
     } finally {
+      caseTls = null;
       gate.clock.unfreeze();
       if (c.path("fresh").asBoolean(false)) {
         gate.close();
       }
     }
+  }
+
+  /**
+   * A case that never gets to HTTPS: a hand-written ClientHello for an old protocol version
+   * ({@code tls.clientHello}), or plain HTTP to the TLS port ({@code tls.plainHttp}).
+   */
+  Observation observeRaw(JsonNode expect, Gate gate, Prepared p) throws Exception {
+    byte[] answer;
+    String outcome;
+    if (caseTls.has("clientHello")) {
+      int version = switch (caseTls.get("clientHello").asText()) {
+        case "TLSv1" -> 0x0301;
+        case "TLSv1.1" -> 0x0302;
+        case "TLSv1.2" -> 0x0303;
+        default -> throw new IllegalArgumentException("unknown clientHello " + caseTls.get("clientHello"));
+      };
+      answer = TlsClient.exchangeRaw(gate.port, TlsClient.clientHello(version), 3000);
+      // Nothing, or an alert record (0x15): refused. A handshake record (0x16): a ServerHello.
+      outcome = answer.length == 0 || answer[0] == 0x15 ? "handshake-failed"
+          : answer[0] == 0x16 ? "server-hello" : "unexpected bytes " + HexFormat.of().formatHex(answer, 0,
+              Math.min(8, answer.length));
+    } else {
+      StringBuilder head = new StringBuilder();
+      for (String line : p.head()) {
+        head.append(line).append("\r\n");
+      }
+      head.append("\r\n");
+      byte[] head8 = head.toString().getBytes(StandardCharsets.ISO_8859_1);
+      byte[] send = new byte[head8.length + p.body().length];
+      System.arraycopy(head8, 0, send, 0, head8.length);
+      System.arraycopy(p.body(), 0, send, head8.length, p.body().length);
+      answer = TlsClient.exchangeRaw(gate.port, send, 3000);
+      String text = new String(answer, StandardCharsets.ISO_8859_1);
+      outcome = text.startsWith("HTTP/") && text.length() >= 12 ? text.substring(9, 12) : "no-http-answer";
+    }
+    Thread.sleep(20);
+    return observeNonHttp(expect, outcome, new String(answer, StandardCharsets.ISO_8859_1));
+  }
+
+  Observation observeNonHttp(JsonNode expect, String outcome, String detail) {
+    List<String> problems = new ArrayList<>();
+    boolean forwarded = upstream.count() > 0;
+    if (expect.has("forwarded") && expect.get("forwarded").asBoolean() != forwarded) {
+      problems.add(forwarded ? "forwarded upstream" : "not forwarded");
+    }
+    if (!outcome.equals(AttackFiles.expected(expect))) {
+      problems.add(0, "outcome");
+    }
+    return new Observation(outcome, forwarded, problems, detail);
   }
 
   Observation observe(JsonNode expect, RawHttp.Response r) {
@@ -221,6 +293,14 @@ public final class CaseRunner implements AutoCloseable {
   }
 
   RawHttp.Response send(Gate gate, Prepared p) throws IOException {
+    if (tlsGates.contains(gate)) {
+      Pki pki = Pki.get();
+      JsonNode t = caseTls == null ? JSON.createObjectNode() : caseTls;
+      Pki.Issued client = t.hasNonNull("clientCert") ? pki.client(t.get("clientCert").asText()) : null;
+      List<String> protocols = new ArrayList<>();
+      t.path("protocols").forEach(v -> protocols.add(v.asText()));
+      return TlsClient.send(gate.port, TlsClient.context(pki.serverCa.cert(), client), protocols, p.head(), p.body());
+    }
     return RawHttp.send(gate.port, p.head(), p.body());
   }
 

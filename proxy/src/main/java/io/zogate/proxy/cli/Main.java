@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Governance proxy for MCP tool traffic.",
     subcommands = {ServeCommand.class, WatchCommand.class, RunCommand.class, KeysCommand.class, SignCommand.class,
-        LedgerCommand.class})
+        LedgerCommand.class, BridgeCommand.class})
 public final class Main implements Runnable {
   public static final int OK = 0;
   public static final int RUNTIME_FAILURE = 1;

@@ -73,7 +73,7 @@ final class RunCommand implements Callable<Integer> {
     try {
       cfg = ConfigLoader.load(config, ctx.environment());
       if (cfg.replay().store() instanceof StoreLocation.Memory) {
-        throw new ConfigException("replay.store: run needs a persistent replay store (sqlite:PATH); "
+        throw new ConfigException("replay.store: run needs a persistent replay store (sqlite:PATH or redis://...); "
             + "a memory store forgets every nonce when the process ends");
       }
       try {
@@ -85,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       throw new Main.UsageException(e.getMessage());
     }
-    try (ReplayStore replay = open(() -> ProxyServer.openReplayStore(cfg.replay(), clock));
+    try (ReplayStore replay = open(() -> ProxyServer.openReplayStore(cfg, ctx.environment(), clock));
         Ledger ledger = open(() -> ProxyServer.openLedger(cfg, clock))) {
       CommandGate gate = new CommandGate(keyring, clock, cfg.auth().maxSkew(), replay, governor, ledger,
           h == null ? CommandGate.Streams.INHERIT : h.streams());

@@ -90,6 +90,17 @@ final class SignCommand implements Callable<Integer> {
   }
 
   private ActorSigner signer() {
+    return signer(keyring, kid, actor, privateKey);
+  }
+
+  /**
+   * The signer for a key of a keyring file (shared with {@code bridge}): HMAC keys sign with the
+   * keyring's secret, Ed25519 keys with the private seed in {@code privateKey}.
+   */
+  static ActorSigner signer(Path keyring, String kid, String actor, Path privateKey) {
+    if (!io.zogate.proxy.auth.ActorHeaders.isValidActorId(actor)) {
+      throw new Main.UsageException("--actor: not a valid actor id: " + actor);
+    }
     Keyring ring;
     try {
       ring = KeyringFile.load(keyring);
@@ -97,17 +108,26 @@ final class SignCommand implements Callable<Integer> {
       throw new Main.UsageException("--keyring: " + e.getMessage());
     }
     ActorKey key = ring.find(kid).orElseThrow(() -> new Main.UsageException("--kid: no key " + kid + " in " + keyring));
-    if (key.algorithm() == KeyAlgorithm.HMAC_SHA256) {
-      return ActorSigner.hmac(kid, actor, key.hmacSecret().orElseThrow());
+    try {
+      if (key.algorithm() == KeyAlgorithm.HMAC_SHA256) {
+        return ActorSigner.hmac(kid, actor, key.hmacSecret().orElseThrow());
+      }
+    } catch (IllegalArgumentException e) {
+      throw new Main.UsageException(e.getMessage());
     }
     if (privateKey == null) {
       throw new Main.UsageException("key " + kid + " is Ed25519: give its private seed with --private-key FILE");
     }
+    byte[] seed;
     try {
-      byte[] seed = Base64.getDecoder().decode(Files.readString(privateKey, StandardCharsets.US_ASCII).strip());
-      return ActorSigner.ed25519(kid, actor, Secret.copyOf(seed));
+      seed = Base64.getDecoder().decode(Files.readString(privateKey, StandardCharsets.US_ASCII).strip());
     } catch (IOException | IllegalArgumentException e) {
       throw new Main.UsageException("--private-key: not a base64 32-byte seed: " + e.getClass().getSimpleName());
+    }
+    try {
+      return ActorSigner.ed25519(kid, actor, Secret.copyOf(seed));
+    } catch (IllegalArgumentException e) {
+      throw new Main.UsageException("--private-key: " + e.getMessage());
     }
   }
 

@@ -19,6 +19,7 @@ import io.zogate.proxy.config.ProxyConfig.Sink;
 import io.zogate.proxy.config.ProxyConfig.Tls;
 import io.zogate.proxy.config.ProxyConfig.Upstream;
 import io.zogate.proxy.config.ProxyConfig.Watch;
+import io.zogate.proxy.redis.RedisConnection;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -150,6 +151,24 @@ public final class ConfigLoader {
           rl.opt("perActor").map(Units::rate));
       rl.done();
 
+      Section redis = top.section("redis");
+      Optional<SecretSource> redisPassword = redis.opt("passwordFile")
+          .<SecretSource>map(p -> new SecretSource.File(base(top, p)));
+      Optional<SecretSource> redisPasswordEnv = redis.opt("passwordEnv").map(SecretSource.Env::new);
+      if (redisPassword.isPresent() && redisPasswordEnv.isPresent()) {
+        throw new IllegalArgumentException("redis: set passwordFile or passwordEnv, not both");
+      }
+      ProxyConfig.Redis redisCfg = new ProxyConfig.Redis(
+          redis.opt("timeout").map(Units::duration).orElse(RedisConnection.DEFAULT_TIMEOUT),
+          redis.opt("user"),
+          redisPassword.or(() -> redisPasswordEnv),
+          redis.opt("poolSize").map(Integer::parseInt).orElse(RedisConnection.DEFAULT_POOL_SIZE));
+      positive("redis.poolSize", redisCfg.poolSize());
+      positive("redis.timeout", redisCfg.timeout().toMillis());
+      redis.done();
+      redisUrl("replay.store", replayCfg.store());
+      redisUrl("rateLimit.store", rateLimit.store());
+
       Optional<Tls> tls = Optional.empty();
       if (top.has("tls")) {
         Section t = top.section("tls");
@@ -197,7 +216,7 @@ public final class ConfigLoader {
       }
       top.done();
       return new ProxyConfig(listen, httpCfg, upstream, authCfg, replayCfg, rateLimit, tls, policy,
-          ledger, metrics, watch);
+          ledger, metrics, watch, redisCfg);
     } catch (IllegalArgumentException | ArithmeticException e) {
       throw new ConfigException("config: " + e.getMessage());
     }
@@ -210,6 +229,17 @@ public final class ConfigLoader {
   private static void positive(String key, long value) {
     if (value <= 0) {
       throw new IllegalArgumentException(key + " must be positive, got " + value);
+    }
+  }
+
+  /** A redis:// store must be {@code redis[s]://HOST[:PORT][/DB]}, with no secret in it. */
+  private static void redisUrl(String key, StoreLocation store) {
+    if (store instanceof StoreLocation.Redis r) {
+      try {
+        RedisConnection.Endpoint.validate(r.uri());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(key + ": " + e.getMessage());
+      }
     }
   }
 
@@ -321,6 +351,8 @@ public final class ConfigLoader {
         "apiKey", Map.of("env", "scalar", "file", "scalar")));
     s.put("replay", Map.of("store", "scalar", "capacity", "scalar"));
     s.put("rateLimit", Map.of("store", "scalar", "perClient", "scalar", "perKey", "scalar", "perActor", "scalar"));
+    s.put("redis", Map.of("timeout", "scalar", "user", "scalar", "passwordFile", "scalar",
+        "passwordEnv", "scalar", "poolSize", "scalar"));
     s.put("tls", Map.of("cert", "scalar", "key", "scalar", "clientCa", "scalar", "requireClientCert", "scalar",
         "bindActorToCertificate", "scalar", "allowCnIdentity", "scalar"));
     s.put("policy", "scalar");

@@ -23,7 +23,8 @@ public record ProxyConfig(
     Optional<Path> policy,
     Optional<StoreLocation> ledger,
     Optional<Metrics> metrics,
-    Optional<Watch> watch) {
+    Optional<Watch> watch,
+    Redis redis) {
 
   /**
    * HTTP edge settings. {@code maxBodyBytes}, {@code maxDepth} and {@code workers} are zo-gate
@@ -61,6 +62,18 @@ public record ProxyConfig(
   }
 
   public record Replay(StoreLocation store, long capacity) {}
+
+  /**
+   * How to reach Redis when {@code replay.store} or {@code rateLimit.store} is a
+   * {@code redis://} or {@code rediss://} URL (a zo-gate addition to the contract's shape):
+   * shared by both stores, each of which keeps its own connection pool.
+   *
+   * @param timeout bound on connecting, on each reply and on waiting for a pooled connection
+   * @param user ACL user name, if not Redis's {@code default}
+   * @param password from {@code passwordFile} or {@code passwordEnv}, never the YAML
+   * @param poolSize most connections per store
+   */
+  public record Redis(Duration timeout, Optional<String> user, Optional<SecretSource> password, int poolSize) {}
 
   public record RateLimit(
       StoreLocation store, Optional<LimitRate> perClient, Optional<LimitRate> perKey, Optional<LimitRate> perActor) {}

@@ -57,9 +57,9 @@ public final class Gateway {
       if (cfg.auth().apiKey().isPresent()) {
         apiKey = Optional.of(cfg.auth().apiKey().get().resolve(env));
       }
-      ReplayStore replay = ProxyServer.openReplayStore(cfg.replay(), clock);
+      ReplayStore replay = ProxyServer.openReplayStore(cfg, env, clock);
       owned.add(replay);
-      RateLimiter rateLimiter = ProxyServer.openRateLimiter(cfg);
+      RateLimiter rateLimiter = ProxyServer.openRateLimiter(cfg, env);
       owned.add(rateLimiter);
       Governor governor = governorOverride.isPresent() ? governorOverride.get() : governor(cfg);
       Ledger ledger = ProxyServer.openLedger(cfg, clock);

@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpsServer;
 import io.zogate.proxy.auth.ActorVerifier;
 import io.zogate.proxy.auth.Keyring;
 import io.zogate.proxy.auth.MemoryReplayStore;
+import io.zogate.proxy.auth.RedisReplayStore;
 import io.zogate.proxy.auth.ReplayStore;
 import io.zogate.proxy.auth.SqliteReplayStore;
 import io.zogate.proxy.config.ConfigException;
@@ -18,11 +19,13 @@ import io.zogate.proxy.governance.LedgerUnavailableException;
 import io.zogate.proxy.governance.SqliteLedger;
 import io.zogate.proxy.jsonrpc.StoreUnavailableException;
 import io.zogate.proxy.jsonrpc.StrictJsonReader;
+import io.zogate.proxy.redis.RedisConnection;
 import io.zogate.proxy.traffic.Cidr;
 import io.zogate.proxy.traffic.MemoryRateLimitStore;
 import io.zogate.proxy.traffic.ProxyMetrics;
 import io.zogate.proxy.traffic.RateLimitStore;
 import io.zogate.proxy.traffic.RateLimiter;
+import io.zogate.proxy.traffic.RedisRateLimitStore;
 import io.zogate.proxy.traffic.SqliteRateLimitStore;
 import io.zogate.proxy.upstream.Forwarder;
 import java.io.IOException;
@@ -30,6 +33,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -121,6 +125,11 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Opens the rate limiter a configuration names; {@code off} limits nothing. */
   public static RateLimiter openRateLimiter(ProxyConfig cfg) throws ConfigException {
+    return openRateLimiter(cfg, System.getenv());
+  }
+
+  /** The same, resolving a Redis password from {@code env}. */
+  public static RateLimiter openRateLimiter(ProxyConfig cfg, Map<String, String> env) throws ConfigException {
     ProxyConfig.RateLimit rl = cfg.rateLimit();
     boolean anyRate = rl.perClient().isPresent() || rl.perKey().isPresent() || rl.perActor().isPresent();
     List<Cidr> trusted = new ArrayList<>();
@@ -145,6 +154,13 @@ public final class ProxyServer implements AutoCloseable {
       } catch (StoreUnavailableException e) {
         throw new ConfigException("rateLimit.store: cannot open " + sqlite.file() + ": " + e.getMessage());
       }
+    } else if (rl.store() instanceof StoreLocation.Redis redis) {
+      RedisConnection.Endpoint endpoint = redisEndpoint(redis, cfg.redis(), env);
+      try {
+        store = new RedisRateLimitStore(endpoint);
+      } catch (StoreUnavailableException e) {
+        throw new ConfigException("rateLimit.store: " + e.getMessage());
+      }
     } else {
       throw new ConfigException("rateLimit.store: " + rl.store() + " is not supported by this build");
     }
@@ -154,7 +170,28 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Opens the replay store a configuration names. */
   public static ReplayStore openReplayStore(ProxyConfig.Replay replay, Clock clock) throws ConfigException {
+    if (replay.store() instanceof StoreLocation.Redis) {
+      throw new ConfigException("replay.store: a redis store needs the whole configuration (redis:)");
+    }
+    return openReplayStore(replay, null, Map.of(), clock);
+  }
+
+  /** The same, for every store kind: a Redis store reads {@code redis:} and {@code env}. */
+  public static ReplayStore openReplayStore(ProxyConfig cfg, Map<String, String> env, Clock clock)
+      throws ConfigException {
+    return openReplayStore(cfg.replay(), cfg.redis(), env, clock);
+  }
+
+  private static ReplayStore openReplayStore(ProxyConfig.Replay replay, ProxyConfig.Redis redisCfg,
+      Map<String, String> env, Clock clock) throws ConfigException {
     StoreLocation store = replay.store();
+    if (store instanceof StoreLocation.Redis redis) {
+      try {
+        return new RedisReplayStore(redisEndpoint(redis, redisCfg, env), clock);
+      } catch (StoreUnavailableException e) {
+        throw new ConfigException("replay.store: " + e.getMessage());
+      }
+    }
     if (store instanceof StoreLocation.Memory) {
       return new MemoryReplayStore((int) Math.min(Integer.MAX_VALUE, replay.capacity()), clock);
     }
@@ -166,6 +203,20 @@ public final class ProxyServer implements AutoCloseable {
       }
     }
     throw new ConfigException("replay.store: " + store + " is not supported by this build");
+  }
+
+  /** Where a redis:// store connects, with its password resolved now (start-up). */
+  static RedisConnection.Endpoint redisEndpoint(StoreLocation.Redis store, ProxyConfig.Redis cfg,
+      Map<String, String> env) throws ConfigException {
+    Optional<String> password = Optional.empty();
+    if (cfg.password().isPresent()) {
+      password = Optional.of(cfg.password().get().resolve(env));
+    }
+    try {
+      return new RedisConnection.Endpoint(store.uri(), cfg.user(), password, cfg.timeout(), cfg.poolSize());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("redis: " + e.getMessage());
+    }
   }
 
   /** Opens the ledger a configuration names; none configured records nothing. */

@@ -91,10 +91,11 @@ class PolicyPropertiesTest {
     Action a = new Action("did:zo:agent:x", ActionKind.READ, "tools/call", tool, targets, args);
     Decision d = GOVERNOR.decide(a);
     assertThat(d.verdict()).as(p).isEqualTo(Verdict.DENY);
-    if (asFileUri == 0) {
+    if (asFileUri == 0 && !p.matches(".*%[0-9A-Fa-f]{2}.*")) {
       assertThat(d).as(p).isEqualTo(new Decision(Verdict.DENY, "deny-etc", Risk.LOW));
     } else {
-      // A name that still looks percent-encoded after one decoding is refused as path-invalid: also a deny.
+      // A percent escape in a plain path is refused as path-invalid (an upstream that decodes
+      // it would read another path), and so is a file URI still encoded after one decoding.
       assertThat(d.rule()).as(p).isIn("deny-etc", "path-invalid");
     }
   }
