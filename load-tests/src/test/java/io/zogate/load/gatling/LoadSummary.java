@@ -78,7 +78,7 @@ final class LoadSummary {
     String sqlite = null;
     String memory = null;
     for (Properties p : rows) {
-      if ("3".equals(p.getProperty("instances")) && p.getProperty("store").startsWith("sqlite")) {
+      if ("3".equals(p.getProperty("instances")) && p.getProperty("store").equals("sqlite")) {
         sqlite = p.getProperty("admittedRaw");
       }
       if ("3".equals(p.getProperty("instances")) && p.getProperty("store").startsWith("memory")) {

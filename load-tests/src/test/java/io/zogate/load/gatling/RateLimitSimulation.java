@@ -144,6 +144,7 @@ abstract class RateLimitSimulation extends Simulation {
   private ContractSigner signer;
   private CountingUpstream upstream;
   private ProxyFleet fleet;
+  private LocalRedis redis;
   private Path runDir;
   private List<long[]> rssBefore = List.of();
   private String loadBefore = "?";
@@ -284,7 +285,14 @@ abstract class RateLimitSimulation extends Simulation {
             "actors": ["%s*"], "status": "active" } ] }
           """.formatted(KID, Base64.getEncoder().encodeToString(secret), ACTOR_PREFIX));
       upstream = new CountingUpstream();
-      String store = spec.store().equals("sqlite") ? "sqlite:" + runDir.resolve("ratelimit.db") : spec.store();
+      String store = switch (spec.store()) {
+        case "sqlite" -> "sqlite:" + runDir.resolve("ratelimit.db");
+        case "redis" -> {
+          redis = LocalRedis.start(runDir);
+          yield redis.url();
+        }
+        default -> spec.store();
+      };
       fleet = ProxyFleet.start(jar, runDir, spec.instances(), store, spec.perActorYaml(), upstream.url(), keyring);
       fleet.warmUp(signer, WARMUP_PREFIX, BODY_BYTES, warmupPerInstance);
       rssBefore = fleet.rssKib();
@@ -335,6 +343,9 @@ abstract class RateLimitSimulation extends Simulation {
     }
     if (upstream != null) {
       upstream.close();
+    }
+    if (redis != null) {
+      redis.close();
     }
   }
 
