@@ -15,7 +15,9 @@ import java.util.List;
 public interface RateLimitStore extends AutoCloseable {
 
   /** Decides one request for {@code key}, counting it if it is allowed. */
-  Decision acquire(String key, LimitRate rate, long nowMillis) throws StoreUnavailableException;
+  default Decision acquire(String key, LimitRate rate, long nowMillis) throws StoreUnavailableException {
+    return acquireAll(List.of(new Limit(key, rate)), nowMillis).get(0);
+  }
 
   /**
    * Decides one request against several limits at once, all or nothing: it is counted against

@@ -115,12 +115,6 @@ public final class RedisRateLimitStore implements RateLimitStore {
     }
   }
 
-  @Override
-  public Decision acquire(String key, LimitRate rate, long nowMillis)
-      throws StoreUnavailableException {
-    return acquireAll(List.of(new Limit(key, rate)), nowMillis).get(0);
-  }
-
   /** {@code nowMillis} is ignored: the decision is made on Redis's clock (see the class). */
   @Override
   public List<Decision> acquireAll(List<Limit> limits, long nowMillis)

@@ -109,12 +109,6 @@ public final class SqliteRateLimitStore implements RateLimitStore {
   }
 
   @Override
-  public Decision acquire(String key, LimitRate rate, long nowMillis)
-      throws StoreUnavailableException {
-    return acquireAll(List.of(new Limit(key, rate)), nowMillis).get(0);
-  }
-
-  @Override
   public List<Decision> acquireAll(List<Limit> limits, long nowMillis)
       throws StoreUnavailableException {
     MemoryRateLimitStore.requireDistinct(limits);
