@@ -158,6 +158,8 @@ class LedgerProxyTest {
     h.put("Content-Type", "application/json");
     h.putAll(proxy.hmac.headers(ALICE, "POST", proxy.authority(), "/mcp", body));
     assertThat(RawHttp.request(proxy.port, "POST", "/mcp", h, body).status()).isEqualTo(200);
+    // The outcome is written after the answer is sent: wait for it, so the entries' order is fixed.
+    entries(3);
     assertThat(RawHttp.request(proxy.port, "POST", "/mcp", h, body).outcome()).isEqualTo("409 -32032 nonce_reused");
     assertThat(proxy.post(proxy.hmac, ALICE, TOOLS_LIST, Map.of("Mcp-Session-Id", "sess-nobody")).status())
         .isEqualTo(404);
