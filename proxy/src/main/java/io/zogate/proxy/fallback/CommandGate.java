@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.zogate.proxy.auth.ActorKey;
+import io.zogate.proxy.auth.ActorSigner;
 import io.zogate.proxy.auth.ActorVerifier;
 import io.zogate.proxy.auth.Keyring;
 import io.zogate.proxy.auth.ReplayStore;
@@ -24,8 +25,6 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -227,7 +226,7 @@ public final class CommandGate {
       throw r;
     }
     String actor = proof.actor();
-    String requestId = "run_" + sha256Hex(message).substring(0, 32);
+    String requestId = "run_" + ActorSigner.sha256Hex(message).substring(0, 32);
     try {
       replay.claim(actor, proof.nonce(), ReplayStore.expiryFor(proof.tsMillis(), maxSkew.toMillis()));
     } catch (RefusalException e) {
@@ -325,11 +324,4 @@ public final class CommandGate {
     }
   }
 
-  private static String sha256Hex(byte[] b) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JDK", e);
-    }
-  }
 }

@@ -1,13 +1,11 @@
 package io.zogate.proxy.server;
 
+import io.zogate.proxy.auth.ActorSigner;
 import io.zogate.proxy.jsonrpc.Reason;
 import io.zogate.proxy.jsonrpc.RefusalException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -17,7 +15,7 @@ import java.util.List;
  */
 final class BodyReader implements Stage.Check {
   private static final byte[] EMPTY = new byte[0];
-  private static final String EMPTY_SHA256 = sha256Hex(EMPTY);
+  private static final String EMPTY_SHA256 = ActorSigner.sha256Hex(EMPTY);
   private final long maxBodyBytes;
 
   BodyReader(long maxBodyBytes) {
@@ -36,7 +34,7 @@ final class BodyReader implements Stage.Check {
     if (!req.method().equals("POST") && body.length > 0) {
       throw new RefusalException(Reason.BAD_ENCODING, req.method() + " with a body");
     }
-    call.body(body, body.length == 0 ? EMPTY_SHA256 : sha256Hex(body));
+    call.body(body, body.length == 0 ? EMPTY_SHA256 : ActorSigner.sha256Hex(body));
   }
 
   /**
@@ -75,11 +73,4 @@ final class BodyReader implements Stage.Check {
     return n == 0 ? EMPTY : Arrays.copyOf(buf, n);
   }
 
-  static String sha256Hex(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JDK", e);
-    }
-  }
 }
