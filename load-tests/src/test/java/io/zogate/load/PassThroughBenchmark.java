@@ -426,9 +426,10 @@ class PassThroughBenchmark {
 
   private static void expectClean(String phase, KeepAliveLoad.Result r, List<String> failures) {
     if (!r.clean()) {
-      failures.add(String.format(Locale.ROOT, "%s: %d good, %d bad, %d I/O errors, %d unsent%s; first problem: %s",
+      failures.add(String.format(Locale.ROOT, "%s: %d good, %d bad, %d I/O errors, %d unsent%s%s",
           phase, r.ok(), r.bad(), r.ioErrors(), r.unsent(),
-          r.exhausted() ? ", ran out of prepared requests (raise -Dbench.maxRate)" : "", r.firstProblem()));
+          r.exhausted() ? ", ran out of prepared requests (raise -Dbench.maxRate)" : "",
+          r.firstProblem() == null ? "" : "; first problem: " + r.firstProblem()));
     }
   }
 
@@ -692,13 +693,14 @@ class PassThroughBenchmark {
           DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC).format(Instant.now()), minutes,
           Runtime.getRuntime().availableProcessors(), cpuModel(), "Java " + System.getProperty("java.runtime.version"),
           fmt(load.min(), "%.1f"), fmt(load.max(), "%.1f")));
-      sb.append(String.format(Locale.ROOT, "%d rounds, rows shuffled each round (seed %d); every row's processes"
+      sb.append(String.format(Locale.ROOT, "%d round%s, rows shuffled each round (seed %d); every row's processes"
               + " started fresh each round. Java processes (upstream, plain pass-through, zo-gate): `%s`. nginx: %d"
-              + " worker(s). Throughput: closed loop, %d keep-alive connections, %.0f s warm-up then %.0f s measured."
+              + " worker process%s. Throughput: closed loop, %d keep-alive connections, %.0f s warm-up then %.0f s measured."
               + " Latency: open model, %.0f req/s offered over up to %d connections, %.0f s warm-up then %.0f s"
               + " measured (%,d requests), each latency from the request's due time. Each cell: median over rounds,"
               + " (min to max) when there are several.%n%n",
-          s.rounds(), s.seed(), String.join(" ", s.javaFlags()), s.nginxWorkers(), s.connections(), s.warmupSeconds(),
+          s.rounds(), s.rounds() == 1 ? "" : "s", s.seed(), String.join(" ", s.javaFlags()), s.nginxWorkers(),
+          s.nginxWorkers() == 1 ? "" : "es", s.connections(), s.warmupSeconds(),
           s.seconds(), s.rate(), s.rateConnections(), s.rateWarmupSeconds(), s.rateSeconds(),
           Math.round(s.rate() * s.rateSeconds())));
       sb.append(provenance(s)).append("\n\n");
