@@ -1,46 +1,44 @@
 package io.zogate.load;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 /**
- * nginx (Debian's package) as a plain pass-through to the same upstream, for scale: one worker
- * process, keep-alive to the upstream, no logging. Started from a configuration written for the
- * run and stopped with it.
+ * nginx (Debian's package) as a plain pass-through to the same upstream, for scale: keep-alive
+ * to the upstream, no logging, listening on 127.0.0.1 only, with a prefix and configuration
+ * written for the run under {@code dir} (never the system's). Runs in the foreground
+ * ({@code daemon off}), so stopping the process stops nginx.
  */
-final class NginxPassThrough implements AutoCloseable {
-  private final Process process;
-  private final int port;
+final class NginxPassThrough {
+  static final Path NGINX = Path.of("/usr/sbin/nginx");
 
-  private NginxPassThrough(Process process, int port) {
-    this.process = process;
-    this.port = port;
+  private NginxPassThrough() {}
+
+  static boolean installed() {
+    return Files.isExecutable(NGINX);
   }
 
-  /** Null when nginx is not installed (the row then says so). */
-  static NginxPassThrough startOrNull(Path dir, int upstreamPort) throws IOException, InterruptedException {
-    Path nginx = Path.of("/usr/sbin/nginx");
-    if (!Files.isExecutable(nginx)) {
-      return null;
-    }
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+  /** Starts nginx with {@code workers} worker processes; the caller waits for the port. */
+  static BenchProcess start(Path dir, int upstreamPort, int port, int workers) throws IOException {
     Path prefix = Files.createDirectories(dir.resolve("nginx"));
+    Files.createDirectories(prefix.resolve("logs"));
     Path conf = prefix.resolve("nginx.conf");
     Files.writeString(conf, """
-        worker_processes 1;
+        worker_processes %d;
         daemon off;
+        master_process on;
         pid %s/nginx.pid;
         error_log %s/error.log warn;
         events { worker_connections 1024; }
         http {
           access_log off;
+          client_body_temp_path %s/client_body;
+          proxy_temp_path %s/proxy;
+          fastcgi_temp_path %s/fastcgi;
+          uwsgi_temp_path %s/uwsgi;
+          scgi_temp_path %s/scgi;
           upstream up { server 127.0.0.1:%d; keepalive 64; keepalive_requests 1000000; }
           server {
             listen 127.0.0.1:%d;
@@ -52,33 +50,8 @@ final class NginxPassThrough implements AutoCloseable {
             }
           }
         }
-        """.formatted(prefix, prefix, upstreamPort, port));
-    Process p = new ProcessBuilder(nginx.toString(), "-p", prefix.toString(), "-c", conf.toString())
-        .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return new NginxPassThrough(p, port);
-      } catch (IOException notYet) {
-        if (!p.isAlive()) {
-          throw new IOException("nginx exited: see " + prefix.resolve("error.log"));
-        }
-        Thread.sleep(50);
-      }
-    }
-    p.destroyForcibly();
-    throw new IOException("nginx did not start listening within 10 s");
-  }
-
-  int port() {
-    return port;
-  }
-
-  @Override
-  public void close() throws InterruptedException {
-    process.destroy();
-    if (!process.waitFor(5, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-    }
+        """.formatted(workers, prefix, prefix, prefix, prefix, prefix, prefix, prefix, upstreamPort, port));
+    return BenchProcess.start("nginx", List.of(NGINX.toString(), "-p", prefix + "/", "-c", conf.toString()), port,
+        prefix.resolve("stdout.log"));
   }
 }
