@@ -166,6 +166,13 @@ class ConformanceComparisonTest {
     }
     // The reference server leaves most scenarios to its baseline; the SDK server passes them all.
     assertThat(comparisons.get(1).baseline()).as("conformance-server's own failures").isEmpty();
+    // The other way round: the bridge refuses a foreign Host, which server-everything accepts
+    // directly; conformance-server refuses it itself.
+    assertThat(comparisons.get(0).checksPassingOnlyThroughZoGate())
+        .containsExactly("dns-rebinding-protection/localhost-host-rebinding-rejected");
+    assertThat(comparisons.get(0).details(comparisons.get(0).gated, "dns-rebinding-protection/localhost-host-rebinding-rejected")
+        .path("body").path("error").asText()).isEqualTo("host_not_allowed");
+    assertThat(comparisons.get(1).checksPassingOnlyThroughZoGate()).isEmpty();
   }
 
   static void check(Comparison c) throws IOException {
