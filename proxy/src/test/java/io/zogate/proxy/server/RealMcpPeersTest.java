@@ -10,24 +10,21 @@ import io.zogate.proxy.auth.ActorSigner;
 import io.zogate.proxy.auth.KeyringFile;
 import io.zogate.proxy.bridge.SigningBridge;
 import io.zogate.proxy.governance.DenyListGovernor;
+import io.zogate.proxy.testing.NodePeers;
 import io.zogate.proxy.testing.ProxyFixture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,35 +47,25 @@ class RealMcpPeersTest {
 
   @TempDir static Path dir;
   static Path interop;
-  static Process everything;
-  static int everythingPort;
+  static NodePeers.Server everything;
   static ProxyFixture proxy;
   static SigningBridge bridge;
   static SigningBridge otherActorBridge;
 
   @BeforeAll
   static void startPeers() throws Exception {
-    interop = interopDir();
-    for (String module : List.of("@modelcontextprotocol/sdk", "@modelcontextprotocol/server-everything")) {
-      assertThat(interop.resolve("node_modules").resolve(module).resolve("package.json"))
-          .as("%s is not installed: run (cd interop && npm ci --no-audit --no-fund), as .ci/run does", module)
-          .isRegularFile();
-    }
+    interop = NodePeers.interopDir();
+    NodePeers.requireModules(interop, "@modelcontextprotocol/sdk", "@modelcontextprotocol/server-everything");
     String nodeVersion = run(List.of("node", "--version"), 20).strip();
     assertThat(nodeVersion).as("node on PATH").startsWith("v");
 
-    everythingPort = ProxyFixture.freePort();
-    ProcessBuilder pb = new ProcessBuilder("node", "--import", interop.resolve("loopback.mjs").toUri().toString(),
-        interop.resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js").toString(),
-        "streamableHttp")
-        .directory(interop.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("server-everything.log").toFile());
-    pb.environment().put("PORT", Integer.toString(everythingPort));
-    everything = pb.start();
-    awaitListening(everythingPort, Duration.ofSeconds(30));
-    assertThat(listenAddresses(everythingPort)).as("interop/loopback.mjs keeps server-everything on loopback")
-        .containsOnly("0100007F");
+    int port = ProxyFixture.freePort();
+    // interop/loopback.mjs keeps server-everything on loopback (Server.start checks /proc/net/tcp*).
+    everything = NodePeers.Server.start(interop, dir.resolve("server-everything.log"),
+        List.of("node", "--import", NodePeers.loopbackPreload(interop),
+            interop.resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js").toString(),
+            "streamableHttp"),
+        Map.of("PORT", Integer.toString(port)), port, Duration.ofSeconds(30));
 
     Path gateDir = Files.createDirectories(dir.resolve("gate"));
     proxy = new ProxyFixture(gateDir, everythingUrl(), "",
@@ -99,16 +86,12 @@ class RealMcpPeersTest {
       proxy.close();
     }
     if (everything != null) {
-      everything.descendants().forEach(ProcessHandle::destroy);
-      everything.destroy();
-      if (!everything.waitFor(10, TimeUnit.SECONDS)) {
-        everything.destroyForcibly();
-      }
+      everything.close();
     }
   }
 
   static String everythingUrl() {
-    return "http://127.0.0.1:" + everythingPort + "/mcp";
+    return "http://127.0.0.1:" + everything.port + "/mcp";
   }
 
   static SigningBridge bridgeFor(String actor) throws Exception {
@@ -200,7 +183,8 @@ class RealMcpPeersTest {
   }
 
   static JsonNode runClient(String url) throws Exception {
-    String out = run(List.of("node", interop.resolve("client.mjs").toString(), url), 90);
+    String out = run(List.of("node", "--import", NodePeers.loopbackPreload(interop), interop.resolve("client.mjs").toString(),
+        url), 90);
     String last = out.strip().lines().reduce((a, b) -> b).orElse("");
     try {
       return JSON.readTree(last);
@@ -211,69 +195,6 @@ class RealMcpPeersTest {
 
   /** Runs a command in interop/, bounded; its output (stdout and stderr) when it exits 0. */
   static String run(List<String> command, int timeoutSeconds) throws Exception {
-    Path log = Files.createTempFile(dir, "cmd", ".log");
-    Process p;
-    try {
-      p = new ProcessBuilder(command).directory(interop.toFile()).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).start();
-    } catch (IOException e) {
-      throw new AssertionError("cannot run " + command.get(0) + " (Node is needed for this test): " + e.getMessage(), e);
-    }
-    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      throw new AssertionError(command + " did not finish in " + timeoutSeconds + " s:\n" + Files.readString(log));
-    }
-    String out = Files.readString(log, StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as("%s exited with\n%s", command, out).isZero();
-    return out;
-  }
-
-  static void awaitListening(int port, Duration max) throws Exception {
-    long deadline = System.nanoTime() + max.toNanos();
-    List<String> errors = new ArrayList<>();
-    while (System.nanoTime() < deadline) {
-      if (!everything.isAlive()) {
-        throw new AssertionError("server-everything exited: " + Files.readString(dir.resolve("server-everything.log")));
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-        return;
-      } catch (IOException e) {
-        errors.add(e.getMessage());
-        Thread.sleep(100);
-      }
-    }
-    throw new AssertionError("server-everything did not listen on " + port + " within " + max + ": "
-        + Files.readString(dir.resolve("server-everything.log")));
-  }
-
-  /** The local addresses (kernel hex) of the listening sockets on a port, from /proc/net/tcp{,6}. */
-  static List<String> listenAddresses(int port) throws IOException {
-    String hexPort = String.format(":%04X", port);
-    List<String> found = new ArrayList<>();
-    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-      Path p = Path.of(table);
-      if (!Files.isReadable(p)) {
-        continue;
-      }
-      for (String line : Files.readAllLines(p)) {
-        String[] f = line.trim().split("\\s+");
-        if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")) {
-          found.add(f[1].substring(0, f[1].length() - hexPort.length()));
-        }
-      }
-    }
-    assertThat(found).as("a listening socket on port %d in /proc/net/tcp*", port).isNotEmpty();
-    return found;
-  }
-
-  static Path interopDir() {
-    for (Path p : List.of(Path.of("interop"), Path.of("..", "interop"))) {
-      if (Files.isRegularFile(p.resolve("client.mjs"))) {
-        return p.toAbsolutePath().normalize();
-      }
-    }
-    throw new AssertionError("interop/ not found from " + Path.of("").toAbsolutePath());
+    return NodePeers.run(interop, dir, command, Map.of(), timeoutSeconds);
   }
 }
