@@ -25,12 +25,18 @@ public final class AttackFiles {
   static final Set<String> SEVERITIES = Set.of("high", "medium", "low");
   static final Set<String> FILE_MEMBERS = Set.of("schema", "category", "description", "notes", "proxy", "cases");
   static final Set<String> CASE_MEMBERS = Set.of("id", "severity", "title", "flags", "request", "upstream",
-      "setup", "replay", "proxy", "fresh", "expect", "comment", "tls");
+      "setup", "replay", "proxy", "fresh", "expect", "comment", "tls", "steps", "on");
   static final Set<String> TLS_MEMBERS = Set.of("clientCert", "protocols", "clientHello", "plainHttp");
   /** Outcomes that are not HTTP answers: {@code expect.status} may name one instead of a number. */
-  static final Set<String> NON_HTTP_OUTCOMES = Set.of("handshake-failed", "no-http-answer", "server-hello");
+  static final Set<String> NON_HTTP_OUTCOMES = Set.of("handshake-failed", "no-http-answer", "server-hello",
+      "startup-refused");
   static final Set<String> EXPECT_MEMBERS = Set.of("status", "code", "reason", "forwarded", "leaks", "id",
-      "upstreamBody", "upstreamHeaderAbsent", "upstreamHeaders");
+      "upstreamBody", "upstreamHeaderAbsent", "upstreamHeaders", "error");
+  /** A cluster step: exactly one action ({@link #STEP_ACTIONS}) and its modifiers. */
+  static final Set<String> STEP_MEMBERS = Set.of("send", "resend", "restart", "redis", "on", "repeat", "fan-out",
+      "at-once", "save", "expect", "until", "within-ms");
+  static final Set<String> STEP_ACTIONS = Set.of("send", "resend", "restart", "redis");
+  static final Set<String> STEP_EXPECT_MEMBERS = Set.of("status", "code", "reason", "outcomes", "upstreamCalls");
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -119,6 +125,24 @@ public final class AttackFiles {
         unknownMembers(c.get("tls"), TLS_MEMBERS, name + " " + id + " tls");
       }
       require(expect.has("code") == expect.has("reason"), name, id + ": expect code and reason go together");
+      if (c.has("steps")) {
+        require(c.get("steps").isArray() && c.get("steps").size() > 0, name, id + ": steps is a non-empty list");
+        int n = 0;
+        for (JsonNode step : c.get("steps")) {
+          String where = name + " " + id + " step " + ++n;
+          require(step.isObject(), where, "a step is an object");
+          unknownMembers(step, STEP_MEMBERS, where);
+          long actions = STEP_ACTIONS.stream().filter(step::has).count();
+          require(actions == 1, where, "exactly one of " + STEP_ACTIONS);
+          require(!step.has("until") || step.has("send"), where, "until goes with send");
+          JsonNode se = step.path("expect");
+          if (!se.isMissingNode()) {
+            unknownMembers(se, STEP_EXPECT_MEMBERS, where + " expect");
+            require(se.has("code") == se.has("reason"), where, "expect code and reason go together");
+            require(!se.has("code") || se.has("status"), where, "expect code needs status");
+          }
+        }
+      }
     }
     return new AttackFile(p, category, root);
   }

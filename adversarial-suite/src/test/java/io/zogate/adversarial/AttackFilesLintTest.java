@@ -80,4 +80,20 @@ class AttackFilesLintTest {
         + c.replace("Y-1", "Z-1") + "]}");
     assertThatThrownBy(() -> AttackFiles.load(badFlag)).hasMessageContaining("has no note");
   }
+
+  @Test
+  void theRunnerRefusesAStepWithoutExactlyOneAction(@TempDir Path dir) throws Exception {
+    String file = "{\"schema\":\"zo-attack-cases/v1\",\"category\":\"s\",\"notes\":{\"F\":\"f\"},\"cases\":["
+        + "{\"id\":\"S-1\",\"severity\":\"low\",\"title\":\"t\",\"flags\":[\"F\"],\"steps\":[STEP],"
+        + "\"expect\":{\"status\":200}}]}";
+    Path s = dir.resolve("s.json");
+    Files.writeString(s, file.replace("STEP", "{\"send\":{},\"redis\":\"kill\"}"));
+    assertThatThrownBy(() -> AttackFiles.load(s)).hasMessageContaining("exactly one of");
+    Files.writeString(s, file.replace("STEP", "{\"on\":\"B\"}"));
+    assertThatThrownBy(() -> AttackFiles.load(s)).hasMessageContaining("exactly one of");
+    Files.writeString(s, file.replace("STEP", "{\"send\":{},\"expect\":{\"count\":1}}"));
+    assertThatThrownBy(() -> AttackFiles.load(s)).hasMessageContaining("unknown member 'count'");
+    Files.writeString(s, file.replace("STEP", "{\"send\":{},\"on\":\"B\",\"expect\":{\"status\":200}}"));
+    assertThat(AttackFiles.load(s).cases()).hasSize(1);
+  }
 }

@@ -55,6 +55,9 @@ class AttackSuiteTest {
           line.put("observed", observed);
           line.put("passed", passed);
           line.put("request", c.get("request"));
+          if (c.has("steps")) {
+            line.put("steps", c.get("steps"));
+          }
           if (c.has("upstream")) {
             line.put("upstream", c.get("upstream"));
           }

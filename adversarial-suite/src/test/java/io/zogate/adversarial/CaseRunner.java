@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.zogate.adversarial.harness.Gate;
+import io.zogate.adversarial.harness.LocalRedis;
 import io.zogate.adversarial.harness.RawHttp;
 import io.zogate.adversarial.harness.RawUpstream;
 import io.zogate.adversarial.harness.Pki;
 import io.zogate.adversarial.harness.Signer;
 import io.zogate.adversarial.harness.TlsClient;
+import io.zogate.proxy.config.ConfigException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,36 +18,92 @@ import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the cases of one attack file against the real proxy over real sockets: one scriptable
  * upstream per file, proxies started on demand per distinct configuration (or fresh for a
  * case that says so). A case is data: a request built from a valid signed one and changed by
  * a list of operations (the mutation vocabulary, see {@code fixtures/attacks/README.md}).
+ *
+ * <p>A configuration with {@code instances} is a cluster: several zo-gate instances with one
+ * keyring, serving one authority ({@value #SHARED_AUTHORITY}), and with {@code redis: true}
+ * sharing one real {@code redis-server} (one database per cluster). Such cases may script
+ * {@code steps}: requests to named instances (one at a time or at once), the same bytes again,
+ * instance restarts, and Redis killed, started again or given commands.
  */
 public final class CaseRunner implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String TOOLS_LIST = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
+  /** The one authority every instance of a cluster serves (as behind a load balancer). */
+  static final String SHARED_AUTHORITY = "gate.zo.test:8787";
+  static final Set<String> INSTANCE_MEMBERS = Set.of("clock-offset-ms", "env");
+  /** How long one step may wait for all its answers. */
+  static final long STEP_TIMEOUT_SECONDS = 60;
 
   private final JsonNode fileProxy;
   private final RawUpstream upstream;
-  private final Map<String, Gate> gates = new LinkedHashMap<>();
+  private final Map<String, Cluster> clusters = new LinkedHashMap<>();
   /** The proxies that serve TLS (a {@code proxy.tls} object in their configuration). */
   private final java.util.Set<Gate> tlsGates = new java.util.HashSet<>();
   /** The running case's {@code tls} member (client certificate, protocols), or null. */
   private JsonNode caseTls;
+  /** The file's Redis, started when a configuration first asks for it. */
+  private LocalRedis redis;
+  private int nextDatabase = 1;
 
   /** What one case observed. */
   public record Observation(String outcome, boolean forwarded, List<String> problems, String responseText) {}
 
   /** A request ready for the wire, with the values a replay needs. */
   record Prepared(List<String> head, byte[] body, String nonce, String ts) {}
+
+  /**
+   * The proxies of one configuration: one instance ("A"), or the named instances of a cluster,
+   * in the order the configuration lists them; {@code database} is its Redis database, or -1.
+   */
+  record Cluster(Map<String, Gate> instances, int database) implements AutoCloseable {
+    Gate first() {
+      return instances.values().iterator().next();
+    }
+
+    Gate get(String name) {
+      Gate g = instances.get(name);
+      if (g == null) {
+        throw new IllegalArgumentException("unknown instance '" + name + "' (known: " + instances.keySet() + ")");
+      }
+      return g;
+    }
+
+    @Override
+    public void close() {
+      instances.values().forEach(Gate::close);
+    }
+  }
+
+  /** An instance refused to start: the expected outcome of a start-up check. */
+  static final class StartupRefused extends Exception {
+    private static final long serialVersionUID = 1L;
+    final String instance;
+
+    StartupRefused(String instance, ConfigException cause) {
+      super(instance + ": " + cause.getMessage(), cause);
+      this.instance = instance;
+    }
+  }
 
   public CaseRunner(JsonNode fileProxy) throws IOException {
     this.fileProxy = fileProxy;
@@ -58,41 +116,91 @@ public final class CaseRunner implements AutoCloseable {
 
   // ---------------------------------------------------------------- proxies
 
-  Gate gateFor(JsonNode c) throws Exception {
+  Cluster clusterFor(JsonNode c) throws Exception {
     ObjectNode cfg = JSON.createObjectNode();
     merge(cfg, fileProxy);
     merge(cfg, c.get("proxy"));
     String key = cfg.toString();
     boolean fresh = c.path("fresh").asBoolean(false);
-    if (!fresh && gates.containsKey(key)) {
-      return gates.get(key);
+    if (!fresh && clusters.containsKey(key)) {
+      return clusters.get(key);
     }
-    Path dir = Files.createTempDirectory("zo-adversarial");
-    StringBuilder yaml = new StringBuilder(cfg.path("yaml").asText(""));
-    if (yaml.length() > 0 && yaml.charAt(yaml.length() - 1) != '\n') {
-      yaml.append('\n');
+    boolean usesRedis = cfg.path("redis").asBoolean(false);
+    int database = -1;
+    if (usesRedis) {
+      if (redis == null) {
+        redis = LocalRedis.start();
+      }
+      if (nextDatabase >= LocalRedis.DATABASES) {
+        throw new IllegalStateException("more Redis clusters than databases (" + LocalRedis.DATABASES + ")");
+      }
+      database = nextDatabase++;
     }
-    if (cfg.has("policy")) {
-      Files.writeString(dir.resolve("policy.yaml"), cfg.get("policy").asText());
-      yaml.append("policy: policy.yaml\n");
+    String redisUrl = usesRedis ? redis.url(database) : "";
+    Map<String, JsonNode> instances = new LinkedHashMap<>();
+    if (!cfg.has("instances")) {
+      instances.put("A", JSON.createObjectNode());
+    } else if (cfg.get("instances").isArray()) {
+      cfg.get("instances").forEach(n -> instances.put(n.asText(), JSON.createObjectNode()));
+    } else {
+      cfg.get("instances").fields().forEachRemaining(e -> instances.put(e.getKey(), e.getValue()));
     }
-    if (cfg.has("tls")) {
-      JsonNode t = cfg.get("tls");
-      yaml.append(Pki.get().writeProxyFiles(dir, t.path("requireClientCert").asBoolean(true),
-          t.path("bindActorToCertificate").asBoolean(true), t.path("allowCnIdentity").asBoolean(false)));
+    boolean cluster = cfg.has("instances");
+    Gate.Keys keys = Gate.Keys.generate();
+    Map<String, Gate> started = new LinkedHashMap<>();
+    try {
+      for (Map.Entry<String, JsonNode> inst : instances.entrySet()) {
+        JsonNode ic = inst.getValue();
+        for (Iterator<String> it = ic.fieldNames(); it.hasNext(); ) {
+          String m = it.next();
+          if (!INSTANCE_MEMBERS.contains(m)) {
+            throw new IllegalArgumentException("instance " + inst.getKey() + ": unknown member '" + m + "'");
+          }
+        }
+        Path dir = Files.createTempDirectory("zo-adversarial");
+        StringBuilder yaml = new StringBuilder(cfg.path("yaml").asText("").replace("{{redis}}", redisUrl));
+        if (yaml.length() > 0 && yaml.charAt(yaml.length() - 1) != '\n') {
+          yaml.append('\n');
+        }
+        if (cfg.has("policy")) {
+          Files.writeString(dir.resolve("policy.yaml"), cfg.get("policy").asText());
+          yaml.append("policy: policy.yaml\n");
+        }
+        if (cfg.has("tls")) {
+          JsonNode t = cfg.get("tls");
+          yaml.append(Pki.get().writeProxyFiles(dir, t.path("requireClientCert").asBoolean(true),
+              t.path("bindActorToCertificate").asBoolean(true), t.path("allowCnIdentity").asBoolean(false)));
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        for (JsonNode source : new JsonNode[] {cfg.get("env"), ic.get("env")}) {
+          if (source != null) {
+            source.fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText().replace("{{redis}}", redisUrl)));
+          }
+        }
+        // A Redis replay store checks this host's clock against Redis's when it opens (30 s),
+        // so Redis clusters start on the true clock, as in production.
+        long startOffset = cfg.path("start-offset-ms").asLong(usesRedis ? 0 : -3_600_000L);
+        Gate g;
+        try {
+          g = new Gate(dir, upstream.url(), yaml.toString(), env, startOffset, keys,
+              cluster ? SHARED_AUTHORITY : null, ic.path("clock-offset-ms").asLong(0));
+        } catch (ConfigException e) {
+          throw new StartupRefused(inst.getKey(), e);
+        }
+        started.put(inst.getKey(), g);
+        if (cfg.has("tls")) {
+          tlsGates.add(g);
+        }
+      }
+    } catch (Exception e) {
+      started.values().forEach(Gate::close);
+      throw e;
     }
-    Map<String, String> env = new LinkedHashMap<>();
-    if (cfg.has("env")) {
-      cfg.get("env").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
-    }
-    Gate g = new Gate(dir, upstream.url(), yaml.toString(), env, cfg.path("start-offset-ms").asLong(-3_600_000L));
+    Cluster cl = new Cluster(Collections.unmodifiableMap(started), database);
     if (!fresh) {
-      gates.put(key, g);
+      clusters.put(key, cl);
     }
-    if (cfg.has("tls")) {
-      tlsGates.add(g);
-    }
-    return g;
+    return cl;
   }
 
   private static void merge(ObjectNode into, JsonNode from) {
@@ -114,7 +222,13 @@ public final class CaseRunner implements AutoCloseable {
   // ---------------------------------------------------------------- running
 
   public Observation run(JsonNode c) throws Exception {
-    Gate gate = gateFor(c);
+    Cluster cluster;
+    try {
+      cluster = clusterFor(c);
+    } catch (StartupRefused e) {
+      return observeStartup(c.get("expect"), e);
+    }
+    Gate gate = cluster.first();
     caseTls = c.get("tls");
     try {
       upstream.behave(c.get("upstream"));
@@ -128,6 +242,15 @@ public final class CaseRunner implements AutoCloseable {
           }
         }
       }
+      Map<String, Prepared> saved = new LinkedHashMap<>();
+      List<String> stepProblems = new ArrayList<>();
+      if (c.has("steps")) {
+        int n = 0;
+        for (JsonNode step : c.get("steps")) {
+          runStep(cluster, step, ++n, saved, stepProblems);
+        }
+      }
+      Gate target = c.has("on") ? cluster.get(c.get("on").asText()) : gate;
       if (caseTls != null && (caseTls.has("clientHello") || caseTls.path("plainHttp").asBoolean(false))) {
         return observeRaw(c.get("expect"), gate, prepare(gate, req, null, null));
       }
@@ -158,13 +281,21 @@ public final class CaseRunner implements AutoCloseable {
         upstream.reset();
         r = send(gate, again);
       } else {
+        Prepared last = req.has("resend") ? saved(saved, req.get("resend").asText())
+            : prepare(target, req, null, null);
         upstream.reset();
-        r = send(gate, prepare(gate, req, null, null));
+        r = send(target, last);
       }
       // The proxy may still be talking to upstream when the answer is refused early: give a
       // forwarded request a moment to show in the count.
       Thread.sleep(upstream.count() == 0 ? 20 : 0);
-      return observe(c.get("expect"), r);
+      Observation o = observe(c.get("expect"), r);
+      if (stepProblems.isEmpty()) {
+        return o;
+      }
+      List<String> problems = new ArrayList<>(o.problems());
+      problems.addAll(stepProblems);
+      return new Observation(o.outcome(), o.forwarded(), problems, o.responseText());
     } catch (TlsClient.HandshakeFailed e) {
       // No HTTP answer over TLS: the expected outcome of a refused certificate or protocol.
       Thread.sleep(20);
@@ -174,10 +305,252 @@ public final class CaseRunner implements AutoCloseable {
           List.of("no HTTP answer"), "");
     } finally {
       caseTls = null;
-      gate.clock.unfreeze();
-      if (c.path("fresh").asBoolean(false)) {
-        gate.close();
+      for (Gate g : cluster.instances().values()) {
+        g.clock.unfreeze();
       }
+      if (c.path("fresh").asBoolean(false)) {
+        cluster.close();
+      }
+      if (cluster.database() >= 0) {
+        // A case may have killed, paused or filled Redis: the next one starts from a working one.
+        redis.restore();
+      }
+    }
+  }
+
+  /** A cluster whose instance refused to start: only {@code expect.status: startup-refused} passes. */
+  Observation observeStartup(JsonNode expect, StartupRefused e) {
+    List<String> problems = new ArrayList<>();
+    if (!"startup-refused".equals(AttackFiles.expected(expect))) {
+      problems.add("outcome");
+    }
+    if (expect.has("error") && !e.getMessage().contains(expect.get("error").asText())) {
+      problems.add("the start-up error does not say '" + expect.get("error").asText() + "': " + e.getMessage());
+    }
+    return new Observation("startup-refused", false, problems, e.getMessage());
+  }
+
+  // ---------------------------------------------------------------- steps (clusters)
+
+  private static Prepared saved(Map<String, Prepared> saved, String name) {
+    Prepared p = saved.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no saved request '" + name + "' (saved: " + saved.keySet() + ")");
+    }
+    return p;
+  }
+
+  private static List<String> names(JsonNode on, Cluster cluster) {
+    List<String> out = new ArrayList<>();
+    if (on == null || on.isMissingNode()) {
+      out.add(cluster.instances().keySet().iterator().next());
+    } else if (on.isArray()) {
+      on.forEach(n -> out.add(n.asText()));
+    } else {
+      out.add(on.asText());
+    }
+    return out;
+  }
+
+  /**
+   * One step of a cluster case; what it observed that its {@code expect} did not allow is added
+   * to {@code problems} as "step N: ...".
+   */
+  void runStep(Cluster cluster, JsonNode step, int n, Map<String, Prepared> saved, List<String> problems)
+      throws Exception {
+    String label = "step " + n;
+    if (step.has("restart")) {
+      for (String name : names(step.get("restart"), cluster)) {
+        cluster.get(name).restart();
+      }
+      return;
+    }
+    if (step.has("redis")) {
+      JsonNode what = step.get("redis");
+      if (what.isArray()) {
+        List<String> args = new ArrayList<>();
+        what.forEach(a -> args.add(a.asText()));
+        redis.command(cluster.database(), args.toArray(String[]::new));
+      } else if (what.asText().equals("kill")) {
+        redis.kill();
+      } else if (what.asText().equals("start")) {
+        redis.startAgain();
+      } else {
+        throw new IllegalArgumentException(label + ": unknown redis action " + what);
+      }
+      return;
+    }
+    List<String> on = names(step.get("on"), cluster);
+    if (step.has("until")) {
+      untilStep(cluster.get(on.get(0)), step, label, problems);
+      return;
+    }
+    JsonNode expect = step.path("expect");
+    int before = upstream.count();
+    List<String> outcomes = new ArrayList<>();
+    boolean atOnce = step.path("at-once").asBoolean(false);
+    // Rounds for resend and fan-out; for a plain send, the number of requests, one per listed
+    // instance unless said otherwise.
+    int repeat = step.path("repeat").asInt(step.has("send") && !step.path("fan-out").asBoolean(false)
+        ? on.size() : 1);
+    if (step.has("resend")) {
+      Prepared p = saved(saved, step.get("resend").asText());
+      for (int round = 0; round < repeat; round++) {
+        List<Gate> targets = new ArrayList<>();
+        on.forEach(name -> targets.add(cluster.get(name)));
+        outcomes.addAll(sendAll(targets, Collections.nCopies(targets.size(), p), atOnce));
+      }
+    } else if (step.path("fan-out").asBoolean(false)) {
+      for (int round = 1; round <= repeat; round++) {
+        Gate signer = cluster.get(on.get(0));
+        Prepared p = prepare(signer, numbered(step.get("send"), round), null, null);
+        saved.put(step.path("save").asText("last"), p);
+        List<Gate> targets = new ArrayList<>();
+        on.forEach(name -> targets.add(cluster.get(name)));
+        outcomes.addAll(sendAll(targets, Collections.nCopies(targets.size(), p), atOnce));
+      }
+    } else if (step.has("send")) {
+      List<Gate> targets = new ArrayList<>();
+      List<Prepared> requests = new ArrayList<>();
+      for (int i = 1; i <= repeat; i++) {
+        Gate g = cluster.get(on.get((i - 1) % on.size()));
+        Prepared p = prepare(g, numbered(step.get("send"), i), null, null);
+        targets.add(g);
+        requests.add(p);
+        saved.put(step.path("save").asText("last"), p);
+        if (!atOnce) {
+          outcomes.addAll(sendAll(List.of(g), List.of(p), false));
+        }
+      }
+      if (atOnce) {
+        outcomes.addAll(sendAll(targets, requests, true));
+      }
+    } else {
+      throw new IllegalArgumentException(label + ": no action (send, resend, restart, redis)");
+    }
+    Thread.sleep(20);
+    checkStep(label, expect, outcomes, upstream.count() - before, problems);
+  }
+
+  /** {@code {{i}}} in a step's request is the request's number in the step, from 1. */
+  private static JsonNode numbered(JsonNode spec, int i) throws IOException {
+    return JSON.readTree(spec.toString().replace("{{i}}", Integer.toString(i)));
+  }
+
+  /**
+   * Fresh requests to one instance until one is answered as {@code until} says, within {@code
+   * within-ms}. Every answer before it must be a fail-closed 503 -32050 that reached nothing.
+   */
+  private void untilStep(Gate g, JsonNode step, String label, List<String> problems) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(step.path("within-ms").asLong(10_000));
+    JsonNode until = step.get("until");
+    String wanted = AttackFiles.expected(until);
+    int attempts = 0;
+    while (true) {
+      attempts++;
+      int before = upstream.count();
+      String outcome = sendAll(List.of(g), List.of(prepare(g, numbered(step.get("send"), attempts), null, null)),
+          false).get(0);
+      if (matches(until, outcome)) {
+        return;
+      }
+      Thread.sleep(20);
+      if (!outcome.startsWith("503 -32050 ") || upstream.count() != before) {
+        problems.add(label + ": while waiting for " + wanted + ", attempt " + attempts + " was " + outcome
+            + (upstream.count() != before ? " and reached upstream" : "") + " (not a fail-closed 503 -32050)");
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        problems.add(label + ": not " + wanted + " within " + step.path("within-ms").asLong(10_000) + " ms ("
+            + attempts + " attempts, last " + outcome + ")");
+        return;
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** Whether an outcome ("200", "409 -32032 nonce_reused") is what {@code expect} names. */
+  static boolean matches(JsonNode expect, String outcome) {
+    return expect.has("code") ? outcome.equals(AttackFiles.expected(expect))
+        : outcome.split(" ")[0].equals(Integer.toString(expect.get("status").asInt()));
+  }
+
+  static void checkStep(String label, JsonNode expect, List<String> outcomes, int upstreamCalls,
+      List<String> problems) {
+    if (expect.has("status")) {
+      Map<String, Integer> wrong = new TreeMap<>();
+      for (String o : outcomes) {
+        if (!matches(expect, o)) {
+          wrong.merge(o, 1, Integer::sum);
+        }
+      }
+      if (!wrong.isEmpty()) {
+        problems.add(label + ": expected " + AttackFiles.expected(expect) + " for all " + outcomes.size()
+            + ", observed " + wrong);
+      }
+    }
+    if (expect.has("outcomes")) {
+      Map<String, Integer> want = new TreeMap<>();
+      expect.get("outcomes").fields().forEachRemaining(e -> want.put(e.getKey(), e.getValue().asInt()));
+      Map<String, Integer> got = new TreeMap<>();
+      outcomes.forEach(o -> got.merge(o, 1, Integer::sum));
+      if (!want.equals(got)) {
+        problems.add(label + ": expected outcomes " + want + ", observed " + got);
+      }
+    }
+    if (expect.has("upstreamCalls") && expect.get("upstreamCalls").asInt() != upstreamCalls) {
+      problems.add(label + ": upstream received " + upstreamCalls + " requests, expected "
+          + expect.get("upstreamCalls").asInt());
+    }
+  }
+
+  /**
+   * Sends request i to target i and returns the outcomes in that order ("no-response" when no
+   * HTTP answer came). With {@code atOnce}, every request is sent by its own thread, all released
+   * together.
+   */
+  List<String> sendAll(List<Gate> targets, List<Prepared> requests, boolean atOnce) throws Exception {
+    if (!atOnce) {
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < targets.size(); i++) {
+        out.add(outcomeOf(targets.get(i), requests.get(i)));
+      }
+      return out;
+    }
+    int n = targets.size();
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    try {
+      CountDownLatch ready = new CountDownLatch(n);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<String>> futures = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Gate g = targets.get(i);
+        Prepared p = requests.get(i);
+        futures.add(pool.submit(() -> {
+          ready.countDown();
+          go.await();
+          return outcomeOf(g, p);
+        }));
+      }
+      if (!ready.await(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("senders did not start");
+      }
+      go.countDown();
+      List<String> out = new ArrayList<>();
+      for (Future<String> f : futures) {
+        out.add(f.get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private String outcomeOf(Gate g, Prepared p) {
+    try {
+      return send(g, p).outcome();
+    } catch (IOException e) {
+      return "no-response";
     }
   }
 
@@ -317,7 +690,7 @@ public final class CaseRunner implements AutoCloseable {
     if (spec.path("freeze-clock").asBoolean(false)) {
       gate.clock.freeze(System.currentTimeMillis());
     }
-    long now = gate.clock.millis();
+    long now = gate.clientMillis();
     String as = spec.path("as").asText("alice");
     Signer signer = gate.signer(as);
     String actor = spec.has("actor") ? spec.get("actor").asText() : gate.actorOf(as);
@@ -546,9 +919,12 @@ public final class CaseRunner implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    for (Gate g : gates.values()) {
-      g.close();
+    for (Cluster c : clusters.values()) {
+      c.close();
     }
     upstream.close();
+    if (redis != null) {
+      redis.close();
+    }
   }
 }

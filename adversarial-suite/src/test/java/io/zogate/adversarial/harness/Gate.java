@@ -31,6 +31,9 @@ import java.util.Optional;
  *   <li>{@code retired}, {@code future}, {@code expired}: HMAC keys for alice that are not active
  *   <li>{@code stranger}: an HMAC key the proxy does not know ({@code k-nobody})
  * </ul>
+ *
+ * <p>Several instances built from one {@link Keys} with one shared authority stand for zo-gate
+ * on several hosts behind a load balancer; an instance may run with its clock skewed for good.
  */
 public final class Gate implements AutoCloseable {
   public static final String ALICE = "did:zo:agent:alice";
@@ -45,7 +48,51 @@ public final class Gate implements AutoCloseable {
   private final String extraYaml;
   private final Map<String, String> env;
   private final long startOffsetMillis;
+  private final String sharedAuthority;
+  private final long clockSkewMillis;
   private ProxyServer server;
+
+  /**
+   * The keyring's secrets, generated once. Instances built from the same {@code Keys} accept the
+   * same signatures (several zo-gate instances behind one authority).
+   */
+  public static final class Keys {
+    private final byte[][] secrets = new byte[6][32];
+    private final KeyPair ed;
+
+    private Keys() throws Exception {
+      SecureRandom random = new SecureRandom();
+      for (byte[] secret : secrets) {
+        random.nextBytes(secret);
+      }
+      ed = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    }
+
+    public static Keys generate() throws Exception {
+      return new Keys();
+    }
+
+    String keyring() {
+      Base64.Encoder b64 = Base64.getEncoder();
+      byte[][] s = secrets;
+      byte[] spki = ed.getPublic().getEncoded();
+      byte[] rawPublic = Arrays.copyOfRange(spki, spki.length - 32, spki.length);
+      return """
+          { "keys": [
+            { "kid": "k-hmac", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s", "did:zo:svc:*"],
+              "status": "active", "notBefore": "2020-01-01T00:00:00Z", "notAfter": null },
+            { "kid": "k-hmac2", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active" },
+            { "kid": "k-ed", "alg": "Ed25519", "publicKey": "%s", "actors": ["%s"], "status": "active" },
+            { "kid": "k-retired", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "retired" },
+            { "kid": "k-future", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active",
+              "notBefore": "2999-01-01T00:00:00Z" },
+            { "kid": "k-expired", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active",
+              "notBefore": "2020-01-01T00:00:00Z", "notAfter": "2021-01-01T00:00:00Z" } ] }
+          """.formatted(b64.encodeToString(s[0]), ALICE, b64.encodeToString(s[1]), ALICE,
+          b64.encodeToString(rawPublic), BOB, b64.encodeToString(s[2]), ALICE, b64.encodeToString(s[3]), ALICE,
+          b64.encodeToString(s[4]), ALICE);
+    }
+  }
 
   public Gate(Path dir, String upstreamUrl, String extraYaml, Map<String, String> env) throws Exception {
     this(dir, upstreamUrl, extraYaml, env, -Duration.ofHours(1).toMillis());
@@ -57,40 +104,34 @@ public final class Gate implements AutoCloseable {
    */
   public Gate(Path dir, String upstreamUrl, String extraYaml, Map<String, String> env, long startOffsetMillis)
       throws Exception {
+    this(dir, upstreamUrl, extraYaml, env, startOffsetMillis, Keys.generate(), null, 0);
+  }
+
+  /**
+   * One instance of several that serve one authority.
+   *
+   * @param keys the keyring shared by every instance
+   * @param sharedAuthority the authority every instance serves and clients sign ({@code
+   *     auth.authorities}), or null for this instance's own listen address
+   * @param clockSkewMillis how far this instance's clock is from the true time, for good (a host
+   *     whose clock drifted); clients keep signing with the true time ({@link #clientMillis})
+   */
+  public Gate(Path dir, String upstreamUrl, String extraYaml, Map<String, String> env, long startOffsetMillis,
+      Keys keys, String sharedAuthority, long clockSkewMillis) throws Exception {
     this.startOffsetMillis = startOffsetMillis;
     this.dir = dir;
     this.upstreamUrl = upstreamUrl;
     this.extraYaml = extraYaml;
     this.env = Map.copyOf(env);
+    this.sharedAuthority = sharedAuthority;
+    this.clockSkewMillis = clockSkewMillis;
     this.port = freePort();
-    SecureRandom random = new SecureRandom();
-    Base64.Encoder b64 = Base64.getEncoder();
-    byte[][] s = new byte[6][32];
-    for (byte[] secret : s) {
-      random.nextBytes(secret);
-    }
-    KeyPair ed = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-    byte[] spki = ed.getPublic().getEncoded();
-    byte[] rawPublic = Arrays.copyOfRange(spki, spki.length - 32, spki.length);
-    String keyring = """
-        { "keys": [
-          { "kid": "k-hmac", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s", "did:zo:svc:*"],
-            "status": "active", "notBefore": "2020-01-01T00:00:00Z", "notAfter": null },
-          { "kid": "k-hmac2", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active" },
-          { "kid": "k-ed", "alg": "Ed25519", "publicKey": "%s", "actors": ["%s"], "status": "active" },
-          { "kid": "k-retired", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "retired" },
-          { "kid": "k-future", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active",
-            "notBefore": "2999-01-01T00:00:00Z" },
-          { "kid": "k-expired", "alg": "HMAC-SHA256", "secret": "%s", "actors": ["%s"], "status": "active",
-            "notBefore": "2020-01-01T00:00:00Z", "notAfter": "2021-01-01T00:00:00Z" } ] }
-        """.formatted(b64.encodeToString(s[0]), ALICE, b64.encodeToString(s[1]), ALICE,
-        b64.encodeToString(rawPublic), BOB, b64.encodeToString(s[2]), ALICE, b64.encodeToString(s[3]), ALICE,
-        b64.encodeToString(s[4]), ALICE);
-    Files.writeString(dir.resolve("keyring.json"), keyring, StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("keyring.json"), keys.keyring(), StandardCharsets.UTF_8);
+    byte[][] s = keys.secrets;
     add("alice", Signer.hmac("k-hmac", s[0]), ALICE);
     add("svc", Signer.hmac("k-hmac", s[0]), "did:zo:svc:indexer");
     add("alice2", Signer.hmac("k-hmac2", s[1]), ALICE);
-    add("bob", Signer.ed25519("k-ed", ed.getPrivate()), BOB);
+    add("bob", Signer.ed25519("k-ed", keys.ed.getPrivate()), BOB);
     add("retired", Signer.hmac("k-retired", s[2]), ALICE);
     add("future", Signer.hmac("k-future", s[3]), ALICE);
     add("expired", Signer.hmac("k-expired", s[4]), ALICE);
@@ -117,9 +158,9 @@ public final class Gate implements AutoCloseable {
   }
 
   /**
-   * Starts the proxy. Its clock is set an hour back while the stores open, so that a memory
-   * store's "nothing before I started" floor lies before every timestamp a case signs; the
-   * clock then follows the system clock again.
+   * Starts the proxy. By default its clock is set an hour back while the stores open, so that a
+   * memory store's "nothing before I started" floor lies before every timestamp a case signs; the
+   * clock then follows the system clock again (plus this instance's skew, if it has one).
    */
   public void start() throws Exception {
     String yaml = """
@@ -133,14 +174,18 @@ public final class Gate implements AutoCloseable {
           maxEventBytes: 8KiB
         auth:
           keyring: keyring.json
-        """.formatted(port, upstreamUrl) + extraYaml;
+        """.formatted(port, upstreamUrl)
+        + (sharedAuthority == null ? "" : "  authorities: [\"" + sharedAuthority + "\"]\n") + extraYaml;
     Path config = dir.resolve("zo-gate.yaml");
     Files.writeString(config, yaml);
     ProxyConfig cfg = ConfigLoader.load(config, env);
-    clock.offset(startOffsetMillis);
-    // The proxy exactly as `serve` assembles it, on the suite's clock.
-    server = Gateway.open(cfg, env, Optional.empty(), clock);
-    clock.offset(0);
+    clock.offset(startOffsetMillis + clockSkewMillis);
+    try {
+      // The proxy exactly as `serve` assembles it, on the suite's clock.
+      server = Gateway.open(cfg, env, Optional.empty(), clock);
+    } finally {
+      clock.offset(clockSkewMillis);
+    }
   }
 
   public void stop() {
@@ -155,8 +200,14 @@ public final class Gate implements AutoCloseable {
     start();
   }
 
+  /** What clients sign and send as {@code Host}: the shared authority, else the listen address. */
   public String authority() {
-    return "127.0.0.1:" + port;
+    return sharedAuthority != null ? sharedAuthority : "127.0.0.1:" + port;
+  }
+
+  /** The true time as a client with a good clock sees it (the proxy's clock minus its skew). */
+  public long clientMillis() {
+    return clock.millis() - clockSkewMillis;
   }
 
   @Override

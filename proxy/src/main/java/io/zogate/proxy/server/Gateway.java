@@ -59,7 +59,7 @@ public final class Gateway {
       }
       ReplayStore replay = ProxyServer.openReplayStore(cfg, env, clock);
       owned.add(replay);
-      RateLimiter rateLimiter = ProxyServer.openRateLimiter(cfg, env);
+      RateLimiter rateLimiter = ProxyServer.openRateLimiter(cfg, env, clock);
       owned.add(rateLimiter);
       Governor governor = governorOverride.isPresent() ? governorOverride.get() : governor(cfg);
       Ledger ledger = ProxyServer.openLedger(cfg, clock);

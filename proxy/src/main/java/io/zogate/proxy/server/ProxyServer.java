@@ -130,6 +130,15 @@ public final class ProxyServer implements AutoCloseable {
 
   /** The same, resolving a Redis password from {@code env}. */
   public static RateLimiter openRateLimiter(ProxyConfig cfg, Map<String, String> env) throws ConfigException {
+    return openRateLimiter(cfg, env, Clock.systemUTC());
+  }
+
+  /**
+   * The same, deciding on {@code clock} (the memory and SQLite stores; Redis uses its own), the
+   * clock the rest of the proxy runs on.
+   */
+  public static RateLimiter openRateLimiter(ProxyConfig cfg, Map<String, String> env, Clock clock)
+      throws ConfigException {
     ProxyConfig.RateLimit rl = cfg.rateLimit();
     boolean anyRate = rl.perClient().isPresent() || rl.perKey().isPresent() || rl.perActor().isPresent();
     List<Cidr> trusted = new ArrayList<>();
@@ -165,7 +174,7 @@ public final class ProxyServer implements AutoCloseable {
       throw new ConfigException("rateLimit.store: " + rl.store() + " is not supported by this build");
     }
     return new RateLimiter(store, rl.perClient().orElse(null), rl.perKey().orElse(null),
-        rl.perActor().orElse(null), trusted);
+        rl.perActor().orElse(null), trusted, clock);
   }
 
   /** Opens the replay store a configuration names. */
