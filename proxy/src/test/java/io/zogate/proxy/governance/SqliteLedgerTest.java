@@ -18,6 +18,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -327,6 +328,9 @@ class SqliteLedgerTest {
             "4")
             .redirectError(ProcessBuilder.Redirect.DISCARD).start());
       }
+      // Bounded: children that never print (a broken ledger) are killed, so readLine sees the end.
+      CompletableFuture.delayedExecutor(60, TimeUnit.SECONDS)
+          .execute(() -> procs.forEach(Process::destroyForcibly));
       // Let both write (four threads each, so batches) for a while (the first one to print 30
       // entries), then kill them mid-stream.
       try (BufferedReader out = new BufferedReader(new InputStreamReader(procs.get(0).getInputStream(),
