@@ -29,29 +29,34 @@ import java.util.concurrent.locks.ReentrantLock;
  * commits. Every queued slot has its appender waiting, and waiting appenders take turns as
  * committer, so the queue always drains; {@link #close} refuses new slots and waits (bounded)
  * for the queued ones to be written.
+ *
+ * <p>Used by the SQLite ledger and the SQLite replay store; it lives here because governance
+ * may depend on nothing outside itself and the JDK.
  */
-final class GroupCommit<S extends GroupCommit.Slot> {
+public final class GroupCommit<S extends GroupCommit.Slot> {
 
   /** Writes a batch in one transaction; throws (nothing of the batch committed) to fail every slot. */
-  interface Writer<S> {
+  public interface Writer<S> {
     void write(List<S> batch) throws Exception;
   }
 
   /** One appender's item. Its results (set by the writer) count only if {@link #failure()} is null. */
-  abstract static class Slot {
+  public abstract static class Slot {
     // Guarded by the GroupCommit's lock; the writer's results are published by setting done under it.
     boolean taken;
     boolean done;
     Throwable failure;
 
     /** Why the slot was not committed: its batch's error, or {@link Refused}. Null: committed. */
-    final Throwable failure() {
+    public final Throwable failure() {
       return failure;
     }
   }
 
   /** A slot that never reached a transaction (busy, closed, interrupted). */
-  static final class Refused extends Exception {
+  public static final class Refused extends Exception {
+    private static final long serialVersionUID = 1L;
+
     Refused(String message) {
       super(message);
     }
@@ -71,7 +76,7 @@ final class GroupCommit<S extends GroupCommit.Slot> {
   private boolean closed; // guarded by lock
 
   /** @param wait how long an appender may wait to queue and to be taken into a batch */
-  GroupCommit(Writer<S> writer, int capacity, int maxBatch, long wait, TimeUnit unit) {
+  public GroupCommit(Writer<S> writer, int capacity, int maxBatch, long wait, TimeUnit unit) {
     if (capacity < 1 || maxBatch < 1) {
       throw new IllegalArgumentException("capacity and maxBatch must be positive");
     }
@@ -85,7 +90,7 @@ final class GroupCommit<S extends GroupCommit.Slot> {
    * Returns once the slot is committed or failed ({@link Slot#failure()}). An {@link Error} from
    * the writer is rethrown to the appender that was writing the batch.
    */
-  void commit(S slot) {
+  public void commit(S slot) {
     long deadline = System.nanoTime() + waitNanos;
     boolean interrupted = false;
     lock.lock();
@@ -174,12 +179,12 @@ final class GroupCommit<S extends GroupCommit.Slot> {
   }
 
   /** Transactions committed (each one fsync), for tests and measurements. */
-  long transactions() {
+  public long transactions() {
     return transactions.get();
   }
 
   /** Slots queued and not yet taken into a batch, for tests. */
-  int queued() {
+  public int queued() {
     lock.lock();
     try {
       return queue.size();
@@ -189,7 +194,7 @@ final class GroupCommit<S extends GroupCommit.Slot> {
   }
 
   /** Whether a batch is being written, for tests. */
-  boolean writing() {
+  public boolean writing() {
     lock.lock();
     try {
       return writing;
@@ -199,7 +204,7 @@ final class GroupCommit<S extends GroupCommit.Slot> {
   }
 
   /** Whether {@link #close} has begun, for tests. */
-  boolean closed() {
+  public boolean closed() {
     lock.lock();
     try {
       return closed;
@@ -209,7 +214,7 @@ final class GroupCommit<S extends GroupCommit.Slot> {
   }
 
   /** Slots committed. */
-  long committed() {
+  public long committed() {
     return committed.get();
   }
 
@@ -219,7 +224,7 @@ final class GroupCommit<S extends GroupCommit.Slot> {
    *
    * @return whether nothing is queued or being written any more
    */
-  boolean close(long wait, TimeUnit unit) {
+  public boolean close(long wait, TimeUnit unit) {
     long deadline = System.nanoTime() + unit.toNanos(wait);
     boolean interrupted = false;
     lock.lock();
