@@ -78,6 +78,10 @@ public final class SqliteLedger implements Ledger {
   private final ReentrantLock connectionTurn = new ReentrantLock();
   /** The one connection, used only under {@link #connectionTurn}; null after an error until reopened. */
   private Connection connection;
+  /** Prepared once per connection, under {@link #connectionTurn}; null with it. */
+  private PreparedStatement insertStatement;
+  private PreparedStatement existsStatement;
+  private PreparedStatement headStatement;
   private volatile boolean closed;
 
   /**
@@ -245,11 +249,17 @@ public final class SqliteLedger implements Ledger {
       Connection c = open();
       boolean committed = false;
       try (Statement s = c.createStatement()) {
+        if (insertStatement == null) {
+          insertStatement = c.prepareStatement(INSERT);
+          existsStatement = c.prepareStatement(INTENT_EXISTS);
+          headStatement = c.prepareStatement(HEAD);
+        }
+        PreparedStatement insert = insertStatement;
+        PreparedStatement exists = existsStatement;
         s.execute("BEGIN IMMEDIATE");
-        try (PreparedStatement exists = c.prepareStatement(INTENT_EXISTS);
-            PreparedStatement insert = c.prepareStatement(INSERT)) {
+        try {
           LedgerHead head = LedgerHead.EMPTY;
-          try (ResultSet rs = s.executeQuery(HEAD)) {
+          try (ResultSet rs = headStatement.executeQuery()) {
             if (rs.next()) {
               head = new LedgerHead(rs.getLong(1), rs.getString(2));
             }
@@ -362,6 +372,9 @@ public final class SqliteLedger implements Ledger {
   private void discard() {
     Connection c = connection;
     connection = null;
+    insertStatement = null; // closed with their connection
+    existsStatement = null;
+    headStatement = null;
     if (c != null) {
       try {
         c.close();

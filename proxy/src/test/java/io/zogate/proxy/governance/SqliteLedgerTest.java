@@ -499,6 +499,7 @@ class SqliteLedgerTest {
       List<Future<LedgerEntry>> appends = new ArrayList<>();
       try (Connection blocker = holdWriteLock()) {
         appends.add(pool.submit(() -> ledger.appendIntent(intent("req_first"))));
+        GroupCommitTest.await(ledger::writingBatch); // req_first is the batch being written
         for (int i = 0; i < 10; i++) {
           int n = i;
           appends.add(pool.submit(() -> ledger.appendIntent(intent("req_q" + n))));
@@ -531,6 +532,7 @@ class SqliteLedgerTest {
       List<Future<LedgerEntry>> batch = new ArrayList<>();
       try (Connection blocker = holdWriteLock(); Statement s = blocker.createStatement()) {
         first = pool.submit(() -> ledger.appendIntent(intent("req_first")));
+        GroupCommitTest.await(ledger::writingBatch); // req_first is the batch being written
         for (String id : List.of("req_x", "req_poison", "req_y")) {
           batch.add(pool.submit(() -> ledger.appendIntent(intent(id))));
         }
@@ -610,6 +612,7 @@ class SqliteLedgerTest {
       Future<?> closing;
       try (Connection blocker = holdWriteLock()) {
         appends.add(pool.submit(() -> ledger.appendIntent(intent("req_first"))));
+        GroupCommitTest.await(ledger::writingBatch); // req_first is the batch being written
         for (int i = 0; i < 3; i++) {
           int n = i;
           appends.add(pool.submit(() -> ledger.appendIntent(intent("req_q" + n))));
