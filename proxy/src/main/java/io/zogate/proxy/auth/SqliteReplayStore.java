@@ -116,6 +116,10 @@ public final class SqliteReplayStore implements ReplayStore {
     final PreparedStatement claim;
     final PreparedStatement held;
     final PreparedStatement purge;
+    /** Each claim of a batch runs behind this savepoint (prepared once: it runs per claim). */
+    final PreparedStatement savepoint;
+    final PreparedStatement releaseSavepoint;
+    final PreparedStatement rollbackToSavepoint;
 
     /** @param nowMillis recorded as the store's creation time if this creates the schema */
     /**
@@ -140,6 +144,9 @@ public final class SqliteReplayStore implements ReplayStore {
         this.claim = connection.prepareStatement(CLAIM);
         this.held = connection.prepareStatement(HELD);
         this.purge = connection.prepareStatement(PURGE);
+        this.savepoint = connection.prepareStatement("SAVEPOINT claim");
+        this.releaseSavepoint = connection.prepareStatement("RELEASE claim");
+        this.rollbackToSavepoint = connection.prepareStatement("ROLLBACK TO claim");
       } catch (SQLException e) {
         connection.close();
         throw e;
@@ -334,7 +341,7 @@ public final class SqliteReplayStore implements ReplayStore {
         for (PendingClaim p : batch) {
           long now = clock.millis();
           p.outcome = null;
-          session.plain.execute("SAVEPOINT claim");
+          session.savepoint.execute();
           session.claim.setString(1, p.actorId);
           session.claim.setString(2, p.nonce);
           session.claim.setLong(3, p.expiresAtMillis);
@@ -348,13 +355,13 @@ public final class SqliteReplayStore implements ReplayStore {
               full = session.held() > capacity;
             }
             if (full) {
-              session.plain.execute("ROLLBACK TO claim");
+              session.rollbackToSavepoint.execute();
               p.outcome = PendingClaim.Outcome.FULL;
             } else {
               p.outcome = PendingClaim.Outcome.CLAIMED;
             }
           }
-          session.plain.execute("RELEASE claim");
+          session.releaseSavepoint.execute();
         }
         session.commit();
         committed = true;
