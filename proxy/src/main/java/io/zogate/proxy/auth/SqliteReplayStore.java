@@ -1,5 +1,6 @@
 package io.zogate.proxy.auth;
 
+import io.zogate.proxy.governance.GroupCommit;
 import io.zogate.proxy.jsonrpc.Reason;
 import io.zogate.proxy.jsonrpc.RefusalException;
 import io.zogate.proxy.jsonrpc.StoreUnavailableException;
@@ -10,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,12 +26,16 @@ import org.sqlite.SQLiteConfig;
  * A replay store in a SQLite file, shared by every zo-gate process on one host that serves the
  * same authority, and kept across restarts.
  *
- * <p>Each claim is one short {@code BEGIN IMMEDIATE} transaction: an upsert that inserts the
- * pair or takes over an expired row (and does nothing if the pair is held), then a capacity
- * check on a counter row that triggers keep equal to the row count, so no claim runs
- * {@code COUNT(*)}. {@code IMMEDIATE} takes the write lock up front, so two processes never
- * deadlock upgrading a read lock, and {@code busy_timeout} makes a waiting writer queue instead
- * of failing. WAL lets readers run beside the writer; by default {@code synchronous=FULL} makes
+ * <p>Claims are group committed ({@link GroupCommit}): concurrent claims in this process are
+ * written in batches, one short {@code BEGIN IMMEDIATE} transaction (one fsync) per batch, and
+ * a claim returns only after its batch committed; a claim alone is written at once. Each claim
+ * in a batch is decided on its own, behind a savepoint: an upsert that inserts the pair or
+ * takes over an expired row (and does nothing if the pair is held, including by an earlier
+ * claim of the same batch), then a capacity check on a counter row that triggers keep equal
+ * to the row count, so no claim runs {@code COUNT(*)}. A failed batch is rolled back whole and
+ * fails every claim in it. {@code IMMEDIATE} takes the write lock up front, so two processes
+ * never deadlock upgrading a read lock, and {@code busy_timeout} makes a waiting writer queue
+ * instead of failing. WAL lets readers run beside the writer; by default {@code synchronous=FULL} makes
  * each committed nonce survive power loss (see {@link Durability}). Every
  * {@link SQLException} becomes {@link StoreUnavailableException}: the proxy fails closed.
  */
@@ -38,6 +44,10 @@ public final class SqliteReplayStore implements ReplayStore {
   private static final int PURGE_BATCH = 5_000;
   /** Connections kept open between claims; more are opened under load and closed after. */
   private static final int MAX_IDLE_SESSIONS = 8;
+  /** Claims in one transaction at most. */
+  static final int MAX_CLAIM_BATCH = 256;
+  /** Claims waiting at most; one more waits up to the busy timeout for room, then is refused. */
+  static final int CLAIM_QUEUE_CAPACITY = 4 * MAX_CLAIM_BATCH;
 
   /** How hard each committed claim is pushed to disk. */
   public enum Durability {
@@ -86,10 +96,13 @@ public final class SqliteReplayStore implements ReplayStore {
   private final ScheduledExecutorService purger;
   /**
    * SQLite's busy handler polls with growing sleeps, not a queue: under steady contention one
-   * writer can starve past busy_timeout. This process's writers therefore queue fairly here,
-   * so only one of them at a time competes (with other processes) for the file's write lock.
+   * writer can starve past busy_timeout. This process's writers (a batch of claims, a purge
+   * batch) therefore queue fairly here, so only one of them at a time competes (with other
+   * processes) for the file's write lock.
    */
   private final ReentrantLock writeTurn = new ReentrantLock(true);
+  /** Claims queue here and are written in batches, one transaction each ({@link #writeBatch}). */
+  private final GroupCommit<PendingClaim> claims;
   private volatile boolean closed;
 
   /**
@@ -103,6 +116,10 @@ public final class SqliteReplayStore implements ReplayStore {
     final PreparedStatement claim;
     final PreparedStatement held;
     final PreparedStatement purge;
+    /** Each claim of a batch runs behind this savepoint (prepared once: it runs per claim). */
+    final PreparedStatement savepoint;
+    final PreparedStatement releaseSavepoint;
+    final PreparedStatement rollbackToSavepoint;
 
     /** @param nowMillis recorded as the store's creation time if this creates the schema */
     /**
@@ -127,6 +144,9 @@ public final class SqliteReplayStore implements ReplayStore {
         this.claim = connection.prepareStatement(CLAIM);
         this.held = connection.prepareStatement(HELD);
         this.purge = connection.prepareStatement(PURGE);
+        this.savepoint = connection.prepareStatement("SAVEPOINT claim");
+        this.releaseSavepoint = connection.prepareStatement("RELEASE claim");
+        this.rollbackToSavepoint = connection.prepareStatement("ROLLBACK TO claim");
       } catch (SQLException e) {
         connection.close();
         throw e;
@@ -214,6 +234,8 @@ public final class SqliteReplayStore implements ReplayStore {
       throw unavailable("cannot open", e);
     }
     release(session);
+    this.claims = new GroupCommit<>(this::writeBatch, CLAIM_QUEUE_CAPACITY, MAX_CLAIM_BATCH, BUSY_TIMEOUT_MILLIS,
+        TimeUnit.MILLISECONDS);
     this.purger = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "zo-gate-replay-purge-sqlite");
       thread.setDaemon(true);
@@ -241,16 +263,51 @@ public final class SqliteReplayStore implements ReplayStore {
     }
   }
 
+  /** One claim waiting for its batch; its outcome counts only if the batch committed. */
+  private static final class PendingClaim extends GroupCommit.Slot {
+    enum Outcome { CLAIMED, REUSED, FULL }
+
+    final String actorId;
+    final String nonce;
+    final long expiresAtMillis;
+    Outcome outcome;
+
+    PendingClaim(String actorId, String nonce, long expiresAtMillis) {
+      this.actorId = actorId;
+      this.nonce = nonce;
+      this.expiresAtMillis = expiresAtMillis;
+    }
+  }
+
   @Override
   public void claim(String actorId, String nonce, long expiresAtMillis)
       throws RefusalException, StoreUnavailableException {
     Objects.requireNonNull(actorId, "actorId");
     Objects.requireNonNull(nonce, "nonce");
-    awaitWriteTurn();
-    try {
-      claimInTurn(actorId, nonce, expiresAtMillis);
-    } finally {
-      writeTurn.unlock();
+    if (closed) {
+      throw new StoreUnavailableException("sqlite replay store " + file + " is closed");
+    }
+    PendingClaim p = new PendingClaim(actorId, nonce, expiresAtMillis);
+    claims.commit(p);
+    Throwable failure = p.failure();
+    if (failure instanceof GroupCommit.Refused refused) {
+      throw new StoreUnavailableException("sqlite replay store " + file + ": not written: " + refused.getMessage());
+    }
+    if (failure instanceof SQLException e) {
+      throw unavailable("claim failed", e);
+    }
+    if (failure instanceof StoreUnavailableException e) {
+      throw new StoreUnavailableException(e.getMessage(), e);
+    }
+    if (failure != null) {
+      throw new StoreUnavailableException("sqlite replay store " + file + ": claim failed: " + failure, failure);
+    }
+    switch (p.outcome) {
+      case CLAIMED -> { }
+      case REUSED -> throw new RefusalException(Reason.NONCE_REUSED, "nonce reused by actor " + actorId);
+      case FULL -> throw new StoreUnavailableException(
+          "sqlite replay store " + file + " is full (" + capacity + " unexpired nonces)");
+      default -> throw new IllegalStateException("no outcome");
     }
   }
 
@@ -266,28 +323,45 @@ public final class SqliteReplayStore implements ReplayStore {
     }
   }
 
-  private void claimInTurn(String actorId, String nonce, long expiresAtMillis)
-      throws RefusalException, StoreUnavailableException {
-    long now = clock.millis();
+  /**
+   * The group committer's half of a claim: every pending claim of the batch in one transaction
+   * (one fsync under {@code synchronous=FULL}), each decided on its own exactly as a claim alone
+   * would be, in queue order: an earlier claim of the same pair in the batch makes a later one a
+   * replay, and a claim that finds the store full is undone to its savepoint (with the purge
+   * it tried) without touching the others. Any SQL error rolls the whole batch back and fails it.
+   */
+  private void writeBatch(List<PendingClaim> batch) throws SQLException, StoreUnavailableException {
+    awaitWriteTurn();
     Session session = null;
     try {
       session = borrow();
       session.begin();
       boolean committed = false;
       try {
-        session.claim.setString(1, actorId);
-        session.claim.setString(2, nonce);
-        session.claim.setLong(3, expiresAtMillis);
-        session.claim.setLong(4, now);
-        if (session.claim.executeUpdate() == 0) {
-          throw new RefusalException(Reason.NONCE_REUSED, "nonce reused by actor " + actorId);
-        }
-        if (session.held() > capacity) {
-          session.purge(now);
-          if (session.held() > capacity) {
-            throw new StoreUnavailableException(
-                "sqlite replay store " + file + " is full (" + capacity + " unexpired nonces)");
+        for (PendingClaim p : batch) {
+          long now = clock.millis();
+          p.outcome = null;
+          session.savepoint.execute();
+          session.claim.setString(1, p.actorId);
+          session.claim.setString(2, p.nonce);
+          session.claim.setLong(3, p.expiresAtMillis);
+          session.claim.setLong(4, now);
+          if (session.claim.executeUpdate() == 0) {
+            p.outcome = PendingClaim.Outcome.REUSED;
+          } else {
+            boolean full = false;
+            if (session.held() > capacity) {
+              session.purge(now);
+              full = session.held() > capacity;
+            }
+            if (full) {
+              session.rollbackToSavepoint.execute();
+              p.outcome = PendingClaim.Outcome.FULL;
+            } else {
+              p.outcome = PendingClaim.Outcome.CLAIMED;
+            }
           }
+          session.releaseSavepoint.execute();
         }
         session.commit();
         committed = true;
@@ -297,13 +371,27 @@ public final class SqliteReplayStore implements ReplayStore {
         }
       }
       release(session);
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       discard(session);
-      throw unavailable("claim failed", e);
-    } catch (RefusalException | StoreUnavailableException | RuntimeException e) {
-      release(session);
       throw e;
+    } finally {
+      writeTurn.unlock();
     }
+  }
+
+  /** Claims waiting for a batch, for tests. */
+  int queuedClaims() {
+    return claims.queued();
+  }
+
+  /** Whether a batch of claims is being written, for tests. */
+  boolean writingClaims() {
+    return claims.writing();
+  }
+
+  /** Transactions committed by claims (each one fsync with {@link Durability#EVERY_CLAIM}), for tests. */
+  long claimTransactions() {
+    return claims.transactions();
   }
 
   /**
@@ -406,6 +494,10 @@ public final class SqliteReplayStore implements ReplayStore {
   public void close() {
     if (purger != null) {
       purger.shutdownNow();
+    }
+    // Queued claims are written first (bounded), then the connections close.
+    if (claims != null) {
+      claims.close(2L * BUSY_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
     }
     closeAll();
   }

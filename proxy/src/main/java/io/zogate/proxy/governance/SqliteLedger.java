@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -22,11 +23,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * The ledger in a SQLite file, through plain JDBC (the driver is found by its {@code jdbc:sqlite:}
  * URL, so governance depends on nothing but {@code java.sql}).
  *
- * <p>One table, one row per entry, {@code seq} the primary key. Each append is one short
- * transaction: {@code BEGIN IMMEDIATE} takes the file's write lock first, so the head read
- * inside it is the head the new entry chains to even when several processes share the file;
- * inside one process a fair lock queues the writers, so only one of them competes for the
- * file. WAL, {@code synchronous=FULL} (a returned append survives power loss) and a busy
+ * <p>One table, one row per entry, {@code seq} the primary key. Appends are written in short
+ * transactions, one per batch: concurrent appends in this process queue to one committer thread
+ * ({@link GroupCommit}), which writes every append pending at that moment (up to {@link
+ * #MAX_BATCH}) in one transaction, one fsync, chained in queue order, and only then returns to
+ * each appender; an append alone is written at once. {@code BEGIN IMMEDIATE} takes the file's
+ * write lock first, so the head read inside it is the head the batch chains to even when
+ * several processes share the file. A failed batch is rolled back whole and fails every append
+ * in it. WAL, {@code synchronous=FULL} (a returned append survives power loss) and a busy
  * timeout. An intent whose request id the table already holds is refused by a check inside the
  * transaction and, behind it, a partial unique index. Triggers refuse UPDATE and DELETE: a
  * guard against mistakes, not against someone who can write the file; the hash chain and an
@@ -35,6 +39,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class SqliteLedger implements Ledger {
   static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(2);
+  /** Appends in one transaction at most. */
+  static final int MAX_BATCH = 256;
+  /** Appends waiting at most; one more waits up to the busy timeout for room, then is refused. */
+  static final int QUEUE_CAPACITY = 4 * MAX_BATCH;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final String[] SCHEMA = {
@@ -64,10 +72,16 @@ public final class SqliteLedger implements Ledger {
   private final String url;
   private final Clock clock;
   private final Duration busyTimeout;
-  /** Fair, so a steady stream of appends cannot starve one writer past the busy timeout. */
-  private final ReentrantLock writeTurn = new ReentrantLock(true);
-  /** The one connection, used only under {@link #writeTurn}; null after an error until reopened. */
+  /** Appends queue here; its one committer thread writes them in batches ({@link #writeBatch}). */
+  private final GroupCommit<PendingAppend> commits;
+  /** Taken by the committer for a batch and by {@link #head()}. */
+  private final ReentrantLock connectionTurn = new ReentrantLock();
+  /** The one connection, used only under {@link #connectionTurn}; null after an error until reopened. */
   private Connection connection;
+  /** Prepared once per connection, under {@link #connectionTurn}; null with it. */
+  private PreparedStatement insertStatement;
+  private PreparedStatement existsStatement;
+  private PreparedStatement headStatement;
   private volatile boolean closed;
 
   /**
@@ -116,6 +130,8 @@ public final class SqliteLedger implements Ledger {
     } catch (SQLException e) {
       throw new LedgerUnavailableException("ledger " + this.file + ": cannot open: " + e.getMessage(), e);
     }
+    this.commits = new GroupCommit<>(this::writeBatch, QUEUE_CAPACITY, MAX_BATCH, busyTimeout.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   public Path file() {
@@ -178,35 +194,92 @@ public final class SqliteLedger implements Ledger {
     }
   }
 
+  /** One append waiting for its batch; the results count only if the batch committed. */
+  private static final class PendingAppend extends GroupCommit.Slot {
+    final LedgerRecord record;
+    final String targets;
+    LedgerEntry entry;
+    boolean requestIdReused;
+
+    PendingAppend(LedgerRecord record, String targets) {
+      this.record = record;
+      this.targets = targets;
+    }
+  }
+
   private LedgerEntry append(LedgerRecord r) throws LedgerUnavailableException, RequestIdReusedException {
-    String targets = targetsJson(r);
-    awaitWriteTurn();
+    if (closed) {
+      throw new LedgerUnavailableException("ledger " + file + " is closed");
+    }
+    try {
+      // A record that cannot be encoded (a lone surrogate) is refused here, alone, rather than
+      // failing the transaction of every append batched with it.
+      LedgerCanonical.encode(0, 0, r);
+    } catch (IllegalArgumentException e) {
+      throw new LedgerUnavailableException("ledger " + file + ": append failed: " + e.getMessage(), e);
+    }
+    PendingAppend p = new PendingAppend(r, targetsJson(r));
+    commits.commit(p);
+    Throwable failure = p.failure();
+    if (failure instanceof GroupCommit.Refused refused) {
+      throw new LedgerUnavailableException("ledger " + file + ": not written: " + refused.getMessage());
+    }
+    if (failure != null) {
+      // A failed batch: rolled back whole. (IllegalArgumentException: the head row holds no
+      // valid hash, so nothing can be chained to it.)
+      throw new LedgerUnavailableException(failure instanceof LedgerUnavailableException
+          ? failure.getMessage()
+          : "ledger " + file + ": append failed: " + failure.getMessage(), failure);
+    }
+    if (p.requestIdReused) {
+      throw new RequestIdReusedException(r.requestId());
+    }
+    return p.entry;
+  }
+
+  /**
+   * The committer's half of an append: every pending append of the batch in one transaction,
+   * chained in queue order to the head read inside that transaction (another process may have
+   * appended since the last batch). Any error rolls the whole batch back and fails it; an
+   * intent whose request id is taken (in the file or earlier in the batch) is refused alone.
+   */
+  private void writeBatch(List<PendingAppend> batch) throws LedgerUnavailableException, SQLException {
+    connectionTurn.lock();
     try {
       Connection c = open();
       boolean committed = false;
       try (Statement s = c.createStatement()) {
+        if (insertStatement == null) {
+          insertStatement = c.prepareStatement(INSERT);
+          existsStatement = c.prepareStatement(INTENT_EXISTS);
+          headStatement = c.prepareStatement(HEAD);
+        }
+        PreparedStatement insert = insertStatement;
+        PreparedStatement exists = existsStatement;
         s.execute("BEGIN IMMEDIATE");
         try {
-          if (r.kind() == LedgerRecord.Kind.INTENT) {
-            try (PreparedStatement exists = c.prepareStatement(INTENT_EXISTS)) {
-              exists.setString(1, r.requestId());
-              try (ResultSet rs = exists.executeQuery()) {
-                if (rs.next()) {
-                  throw new RequestIdReusedException(r.requestId());
-                }
-              }
-            }
-          }
           LedgerHead head = LedgerHead.EMPTY;
-          try (ResultSet rs = s.executeQuery(HEAD)) {
+          try (ResultSet rs = headStatement.executeQuery()) {
             if (rs.next()) {
               head = new LedgerHead(rs.getLong(1), rs.getString(2));
             }
           }
-          long seq = head.seq() + 1;
-          long time = clock.millis();
-          String hash = LedgerCanonical.hash(head.hash(), seq, time, r);
-          try (PreparedStatement insert = c.prepareStatement(INSERT)) {
+          for (PendingAppend p : batch) {
+            LedgerRecord r = p.record;
+            p.entry = null;
+            p.requestIdReused = false;
+            if (r.kind() == LedgerRecord.Kind.INTENT) {
+              exists.setString(1, r.requestId());
+              try (ResultSet rs = exists.executeQuery()) {
+                if (rs.next()) {
+                  p.requestIdReused = true;
+                  continue;
+                }
+              }
+            }
+            long seq = head.seq() + 1;
+            long time = clock.millis();
+            String hash = LedgerCanonical.hash(head.hash(), seq, time, r);
             insert.setLong(1, seq);
             insert.setLong(2, time);
             insert.setString(3, r.kind().wire());
@@ -222,38 +295,41 @@ public final class SqliteLedger implements Ledger {
             insert.setString(13, r.result());
             setLong(insert, 14, r.status() == null ? null : r.status().longValue());
             insert.setString(15, r.reason());
-            insert.setString(16, targets);
+            insert.setString(16, p.targets);
             insert.setString(17, head.hash());
             insert.setString(18, hash);
             insert.executeUpdate();
+            p.entry = new LedgerEntry(seq, time, r, head.hash(), hash);
+            head = p.entry.head();
           }
           s.execute("COMMIT");
           committed = true;
-          return new LedgerEntry(seq, time, r, head.hash(), hash);
         } finally {
           if (!committed) {
             rollbackQuietly(c);
           }
         }
-      } catch (SQLException | IllegalArgumentException e) {
+      } catch (SQLException | RuntimeException e) {
         // The connection's state is unknown after an error (a failed COMMIT may leave a
-        // transaction open); the next append starts on a fresh one. IllegalArgumentException:
-        // the head row holds no valid hash, so nothing can be chained to it.
-        discard();
-        throw new LedgerUnavailableException("ledger " + file + ": append failed: " + e.getMessage(), e);
-      } catch (RuntimeException e) {
+        // transaction open); the next batch starts on a fresh one.
         discard();
         throw e;
       }
     } finally {
-      writeTurn.unlock();
+      if (closed) {
+        discard(); // a batch queued before close, written after it
+      }
+      connectionTurn.unlock();
     }
   }
 
   @Override
   public Optional<LedgerHead> head() throws LedgerUnavailableException {
-    awaitWriteTurn();
+    awaitConnectionTurn();
     try {
+      if (closed) {
+        throw new LedgerUnavailableException("ledger " + file + " is closed");
+      }
       Connection c = open();
       try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(HEAD)) {
         return rs.next() ? Optional.of(new LedgerHead(rs.getLong(1), rs.getString(2))) : Optional.empty();
@@ -262,13 +338,13 @@ public final class SqliteLedger implements Ledger {
         throw new LedgerUnavailableException("ledger " + file + ": cannot read the head: " + e.getMessage(), e);
       }
     } finally {
-      writeTurn.unlock();
+      connectionTurn.unlock();
     }
   }
 
-  private void awaitWriteTurn() throws LedgerUnavailableException {
+  private void awaitConnectionTurn() throws LedgerUnavailableException {
     try {
-      if (!writeTurn.tryLock(busyTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!connectionTurn.tryLock(busyTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new LedgerUnavailableException("ledger " + file + ": busy for " + busyTimeout.toMillis() + " ms");
       }
     } catch (InterruptedException e) {
@@ -277,10 +353,8 @@ public final class SqliteLedger implements Ledger {
     }
   }
 
+  /** Under {@link #connectionTurn}. */
   private Connection open() throws LedgerUnavailableException {
-    if (closed) {
-      throw new LedgerUnavailableException("ledger " + file + " is closed");
-    }
     if (connection == null) {
       if (!Files.exists(file)) {
         // Never recreate a ledger that vanished: a fresh empty chain would hide the loss.
@@ -298,6 +372,9 @@ public final class SqliteLedger implements Ledger {
   private void discard() {
     Connection c = connection;
     connection = null;
+    insertStatement = null; // closed with their connection
+    existsStatement = null;
+    headStatement = null;
     if (c != null) {
       try {
         c.close();
@@ -331,14 +408,52 @@ public final class SqliteLedger implements Ledger {
     }
   }
 
+  /** Transactions committed by this object (each one fsync), for tests and measurements. */
+  long transactionsCommitted() {
+    return commits.transactions();
+  }
+
+  /** Appends waiting for a batch, for tests. */
+  int queuedAppends() {
+    return commits.queued();
+  }
+
+  /** Whether a batch is being written, for tests. */
+  boolean writingBatch() {
+    return commits.writing();
+  }
+
+  /** Whether close has begun refusing appends, for tests. */
+  boolean closing() {
+    return commits.closed();
+  }
+
+  /** Entries committed by this object. */
+  long entriesCommitted() {
+    return commits.committed();
+  }
+
+  /**
+   * Stops taking appends, waits for the ones already queued to be written (bounded: twice the
+   * busy timeout; those not started by then fail, never an acknowledged one), then closes the
+   * connection. A batch still being written after that closes it when it ends.
+   */
   @Override
   public void close() {
     closed = true;
-    writeTurn.lock();
+    commits.close(2 * busyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    boolean locked = false;
     try {
-      discard();
-    } finally {
-      writeTurn.unlock();
+      locked = connectionTurn.tryLock(busyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (locked) {
+      try {
+        discard();
+      } finally {
+        connectionTurn.unlock();
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -245,6 +246,140 @@ class ReplayStoreTest {
       small.claim("alice", "two-more-nonce-xxx", START + 360_000);
       assertThatThrownBy(() -> small.claim("alice", "three-more-nonce-x", START + 360_000))
           .isInstanceOf(StoreUnavailableException.class);
+    }
+
+    /** Bounded wait for a state of the store another thread reaches (no latch can observe it). */
+    void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!condition.getAsBoolean()) {
+        assertThat(System.nanoTime() - deadline).as("condition within 10 s").isNegative();
+        Thread.sleep(1);
+      }
+    }
+
+    /** A connection holding the file's write lock, so the store's next batch waits for it. */
+    java.sql.Connection holdWriteLock() throws Exception {
+      java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("replay.db"));
+      try (var st = c.createStatement()) {
+        st.execute("BEGIN IMMEDIATE");
+      }
+      return c;
+    }
+
+    long held() throws Exception {
+      try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("replay.db"));
+          var st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM replay_nonce")) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+
+    /**
+     * Claims {@code nonces} behind a held write lock: the first is being written (waiting for
+     * the lock), the rest queued one by one in this order, so they form the next batch.
+     */
+    List<Future<Reason>> claimInOneBatch(SqliteReplayStore s, ExecutorService pool, java.sql.Connection blocker,
+        String first, List<String> nonces) throws Exception {
+      List<Future<Reason>> results = new ArrayList<>();
+      results.add(pool.submit(() -> outcome(s, "alice", first, START + 360_000)));
+      await(s::writingClaims);
+      for (String n : nonces) {
+        results.add(pool.submit(() -> outcome(s, "alice", n, START + 360_000)));
+        int queued = results.size() - 1;
+        await(() -> s.queuedClaims() == queued);
+      }
+      return results;
+    }
+
+    @Test
+    void claimsInOneBatchAreDecidedEachOnItsOwnInQueueOrder() throws Exception {
+      SqliteReplayStore s = (SqliteReplayStore) store(4);
+      s.claim("alice", "pre-held-nonce-xxx", START + 360_000);
+      ExecutorService pool = Executors.newCachedThreadPool();
+      try {
+        List<Future<Reason>> r;
+        try (java.sql.Connection blocker = holdWriteLock(); var st = blocker.createStatement()) {
+          r = claimInOneBatch(s, pool, blocker, "first-nonce-xxxxxx", List.of("dup-nonce-xxxxxxxx",
+              "dup-nonce-xxxxxxxx", "pre-held-nonce-xxx", "fourth-nonce-xxxxx", "over-capacity-xxxx"));
+          st.execute("COMMIT");
+        }
+        assertThat(r.get(0).get(10, TimeUnit.SECONDS)).isNull();
+        assertThat(r.get(1).get(10, TimeUnit.SECONDS)).as("first of the pair wins").isNull();
+        assertThat(r.get(2).get(10, TimeUnit.SECONDS)).as("second of the pair").isEqualTo(Reason.NONCE_REUSED);
+        assertThat(r.get(3).get(10, TimeUnit.SECONDS)).isEqualTo(Reason.NONCE_REUSED);
+        assertThat(r.get(4).get(10, TimeUnit.SECONDS)).isNull();
+        assertThatThrownBy(() -> r.get(5).get(10, TimeUnit.SECONDS))
+            .hasCauseInstanceOf(StoreUnavailableException.class).hasMessageContaining("full");
+        assertThat(s.claimTransactions()).as("pre, first, then one batch").isEqualTo(3);
+        assertThat(held()).isEqualTo(4);
+        // The refused claim left nothing: once a pair expires, it is claimed like any new one.
+        clock.advance(360_001);
+        assertThat(outcome(s, "alice", "over-capacity-xxxx", START + 720_000)).isNull();
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+
+    @Test
+    void aFailedBatchFailsEveryClaimInItAndStoresNoneOfThem() throws Exception {
+      SqliteReplayStore s = (SqliteReplayStore) store(100);
+      ExecutorService pool = Executors.newCachedThreadPool();
+      try {
+        List<Future<Reason>> r;
+        try (java.sql.Connection blocker = holdWriteLock(); var st = blocker.createStatement()) {
+          r = claimInOneBatch(s, pool, blocker, "first-nonce-xxxxxx",
+              List.of("x-nonce-xxxxxxxxxx", "poison-nonce-xxxxx", "y-nonce-xxxxxxxxxx"));
+          st.execute("CREATE TRIGGER poison BEFORE INSERT ON replay_nonce WHEN NEW.nonce = 'poison-nonce-xxxxx'"
+              + " BEGIN SELECT RAISE(ABORT, 'poisoned claim'); END");
+          st.execute("COMMIT");
+        }
+        assertThat(r.get(0).get(10, TimeUnit.SECONDS)).isNull();
+        for (Future<Reason> f : r.subList(1, 4)) {
+          assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
+              .hasCauseInstanceOf(StoreUnavailableException.class).hasMessageContaining("poisoned claim");
+        }
+        assertThat(held()).isEqualTo(1);
+        assertThat(outcome(s, "alice", "x-nonce-xxxxxxxxxx", START + 360_000)).isNull();
+        assertThat(outcome(s, "alice", "y-nonce-xxxxxxxxxx", START + 360_000)).isNull();
+        assertThat(outcome(s, "alice", "first-nonce-xxxxxx", START + 360_000)).isEqualTo(Reason.NONCE_REUSED);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+
+    @Test
+    void sixteenThreadsAreGroupCommittedWithFewerTransactionsThanClaims() throws Exception {
+      SqliteReplayStore s = (SqliteReplayStore) store(100_000);
+      int threads = 16;
+      int each = 50;
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int tn = t;
+          done.add(pool.submit(() -> {
+            go.await();
+            for (int i = 0; i < each; i++) {
+              s.claim("alice", "many-" + tn + "-" + i + "-xxxxxxxx", START + 360_000);
+              // Each accepted claim is committed by the time it returns: a second claim is a replay.
+              assertThat(outcome(s, "alice", "many-" + tn + "-" + i + "-xxxxxxxx", START + 360_000))
+                  .isEqualTo(Reason.NONCE_REUSED);
+            }
+            return null;
+          }));
+        }
+        go.countDown();
+        for (Future<?> f : done) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(held()).isEqualTo((long) threads * each);
+      System.out.printf("[measure] SqliteReplayStore: %d claims from %d threads in %d transactions%n",
+          2 * threads * each, threads, s.claimTransactions());
+      assertThat(s.claimTransactions()).isLessThan(2L * threads * each);
     }
 
     @Test

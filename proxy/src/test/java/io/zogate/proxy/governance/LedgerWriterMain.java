@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * A separate OS process for {@link SqliteLedgerTest}: appends intents and outcomes to a ledger
- * file as fast as it can, printing each committed sequence number, until it is killed.
+ * file as fast as it can from {@code args[2]} threads (default 1), so that appends are group
+ * committed, printing each committed sequence number, until it is killed.
  */
 public final class LedgerWriterMain {
   private LedgerWriterMain() {}
@@ -14,7 +15,18 @@ public final class LedgerWriterMain {
   public static void main(String[] args) throws Exception {
     Path file = Path.of(args[0]);
     String prefix = args[1];
-    try (SqliteLedger ledger = new SqliteLedger(file, Clock.systemUTC())) {
+    int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    SqliteLedger ledger = new SqliteLedger(file, Clock.systemUTC());
+    for (int t = 1; t < threads; t++) {
+      String threadPrefix = prefix + "t" + t + "_";
+      Thread writer = new Thread(() -> write(ledger, threadPrefix));
+      writer.start();
+    }
+    write(ledger, prefix + "t0_");
+  }
+
+  private static void write(SqliteLedger ledger, String prefix) {
+    try {
       for (long i = 0; ; i++) {
         Action a = new Action("did:zo:agent:child", ActionKind.WRITE, "tools/call", "write_file",
             List.of("/workspace/f" + i), null);
@@ -37,6 +49,8 @@ public final class LedgerWriterMain {
         }
         System.out.flush();
       }
+    } catch (RequestIdReusedException e) {
+      throw new IllegalStateException("each request id is new", e);
     }
   }
 }

@@ -18,6 +18,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -317,19 +318,27 @@ class SqliteLedgerTest {
   @Test
   void aProcessKilledMidWriteLeavesAChainThatVerifiesAndContinues() throws Exception {
     new SqliteLedger(file(), CLOCK).close();
+    List<Long> acknowledged = new ArrayList<>();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<Process> procs = new ArrayList<>();
     try {
       for (int p = 0; p < 2; p++) {
         procs.add(new ProcessBuilder(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp",
-            System.getProperty("java.class.path"), LedgerWriterMain.class.getName(), file().toString(), "req_p" + p + "_")
+            System.getProperty("java.class.path"), LedgerWriterMain.class.getName(), file().toString(), "req_p" + p + "_",
+            "4")
             .redirectError(ProcessBuilder.Redirect.DISCARD).start());
       }
-      // Let both write for a while (the first one to print 30 entries), then kill them mid-stream.
+      // Bounded: children that never print (a broken ledger) are killed, so readLine sees the end.
+      CompletableFuture.delayedExecutor(60, TimeUnit.SECONDS)
+          .execute(() -> procs.forEach(Process::destroyForcibly));
+      // Let both write (four threads each, so batches) for a while (the first one to print 30
+      // entries), then kill them mid-stream.
       try (BufferedReader out = new BufferedReader(new InputStreamReader(procs.get(0).getInputStream(),
           StandardCharsets.UTF_8))) {
         for (int lines = 0; lines < 30; lines++) {
-          assertThat(out.readLine()).as("child wrote entries").isNotNull();
+          String line = out.readLine();
+          assertThat(line).as("child wrote entries").isNotNull();
+          acknowledged.add(Long.parseLong(line));
         }
         for (Process p : procs) {
           p.destroyForcibly();
@@ -344,6 +353,8 @@ class SqliteLedgerTest {
     LedgerVerifier.Report r = verify();
     assertThat(r.intact()).as(String.valueOf(r.problem())).isTrue();
     assertThat(r.entries()).isGreaterThanOrEqualTo(60);
+    java.util.Map<Long, String> rows = storedRows();
+    assertThat(acknowledged).allSatisfy(seq -> assertThat(rows).containsKey(seq));
     try (SqliteLedger ledger = new SqliteLedger(file(), CLOCK)) {
       ledger.appendIntent(intent("req_after_crash"));
     }
@@ -376,6 +387,319 @@ class SqliteLedgerTest {
     assertThatThrownBy(() -> new SqliteLedger(file(), CLOCK)).isInstanceOf(LedgerUnavailableException.class);
     assertThatThrownBy(() -> SqliteLedger.verify(dir.resolve("absent.db"), null))
         .isInstanceOf(LedgerUnavailableException.class);
+  }
+
+  /** Every stored row by seq: its request id, kind and hash. */
+  java.util.Map<Long, String> storedRows() throws Exception {
+    java.util.Map<Long, String> rows = new java.util.HashMap<>();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file()); Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT seq, kind, request_id, hash FROM ledger")) {
+      while (rs.next()) {
+        rows.put(rs.getLong(1), rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4));
+      }
+    }
+    return rows;
+  }
+
+  static String row(LedgerEntry e) {
+    return e.record().kind().wire() + " " + e.record().requestId() + " " + e.hash();
+  }
+
+  /**
+   * Threads on {@code ledgers} (round robin) append intent/outcome pairs; checks each thread's
+   * sequence numbers strictly increase and returns every acknowledged entry.
+   */
+  List<LedgerEntry> appendConcurrently(List<SqliteLedger> ledgers, int threads, int pairs) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<LedgerEntry> acked = java.util.Collections.synchronizedList(new ArrayList<>());
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int tn = t;
+        SqliteLedger ledger = ledgers.get(t % ledgers.size());
+        done.add(pool.submit(() -> {
+          go.await();
+          long last = 0;
+          for (int i = 0; i < pairs; i++) {
+            LedgerEntry in = ledger.appendIntent(intent("req_" + tn + "_" + i));
+            LedgerEntry out = ledger.appendOutcome(LedgerRecord.outcome(in, "t", LedgerRecord.Result.RELAYED, 200, null));
+            assertThat(in.seq()).isGreaterThan(last);
+            assertThat(out.seq()).isGreaterThan(in.seq());
+            last = out.seq();
+            acked.add(in);
+            acked.add(out);
+          }
+          return null;
+        }));
+      }
+      go.countDown();
+      for (Future<?> f : done) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    return acked;
+  }
+
+  /** Every acknowledged entry is in the file exactly as acknowledged, once; the chain verifies. */
+  void assertAllAcknowledgedStored(List<LedgerEntry> acked) throws Exception {
+    LedgerVerifier.Report r = verify();
+    assertThat(r.intact()).as(String.valueOf(r.problem())).isTrue();
+    java.util.Map<Long, String> rows = storedRows();
+    assertThat(r.entries()).isEqualTo(rows.size());
+    Set<Long> seen = new java.util.HashSet<>();
+    for (LedgerEntry e : acked) {
+      assertThat(seen.add(e.seq())).as("seq %d acknowledged twice", e.seq()).isTrue();
+      assertThat(rows.get(e.seq())).as("entry %d as acknowledged", e.seq()).isEqualTo(row(e));
+    }
+  }
+
+  @Test
+  void sixteenThreadsAreGroupCommittedIntoOneChainWithFewerTransactionsThanEntries() throws Exception {
+    int threads = 16;
+    int pairs = 30;
+    long transactions;
+    long entries;
+    List<LedgerEntry> acked;
+    try (SqliteLedger ledger = new SqliteLedger(file(), Clock.systemUTC())) {
+      acked = appendConcurrently(List.of(ledger), threads, pairs);
+      transactions = ledger.transactionsCommitted();
+      entries = ledger.entriesCommitted();
+    }
+    assertThat(acked).hasSize(2 * threads * pairs);
+    assertThat(entries).isEqualTo(acked.size());
+    assertAllAcknowledgedStored(acked);
+    assertThat(verify().entries()).isEqualTo(acked.size());
+    System.out.printf("[measure] SqliteLedger: %d entries from %d threads in %d transactions%n", entries, threads,
+        transactions);
+    assertThat(transactions).as("group commit: fewer transactions than entries").isLessThan(entries);
+  }
+
+  /** A connection holding the file's write lock, so the ledger's next batch waits (busy timeout). */
+  Connection holdWriteLock() throws Exception {
+    Connection blocker = DriverManager.getConnection("jdbc:sqlite:" + file());
+    try (Statement s = blocker.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+    }
+    return blocker;
+  }
+
+  /** Bounded wait until {@code n} appends are queued behind the batch being written. */
+  static void awaitQueued(SqliteLedger ledger, int n) throws InterruptedException {
+    GroupCommitTest.await(() -> ledger.queuedAppends() == n);
+  }
+
+  @Test
+  void appendsQueuedBehindAWriteAreCommittedInOneTransaction() throws Exception {
+    fill(1);
+    ExecutorService pool = Executors.newCachedThreadPool();
+    try (SqliteLedger ledger = new SqliteLedger(file(), CLOCK, Duration.ofSeconds(10))) {
+      List<Future<LedgerEntry>> appends = new ArrayList<>();
+      try (Connection blocker = holdWriteLock()) {
+        appends.add(pool.submit(() -> ledger.appendIntent(intent("req_first"))));
+        GroupCommitTest.await(ledger::writingBatch); // req_first is the batch being written
+        for (int i = 0; i < 10; i++) {
+          int n = i;
+          appends.add(pool.submit(() -> ledger.appendIntent(intent("req_q" + n))));
+        }
+        awaitQueued(ledger, 10); // the first is writing (waiting for the lock), ten behind it
+        try (Statement s = blocker.createStatement()) {
+          s.execute("COMMIT");
+        }
+      }
+      List<LedgerEntry> acked = new ArrayList<>();
+      for (Future<LedgerEntry> f : appends) {
+        acked.add(f.get(30, TimeUnit.SECONDS));
+      }
+      assertThat(ledger.transactionsCommitted()).isEqualTo(2);
+      assertThat(ledger.entriesCommitted()).isEqualTo(11);
+      assertThat(acked.get(0).seq()).isEqualTo(3);
+      assertThat(acked).extracting(LedgerEntry::seq).doesNotHaveDuplicates().allMatch(q -> q >= 3 && q <= 13);
+      assertAllAcknowledgedStored(acked);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFailedBatchFailsAllItsAppendersLeavesNothingAndTheNextBatchChainsToTheRealHead() throws Exception {
+    fill(1);
+    ExecutorService pool = Executors.newCachedThreadPool();
+    try (SqliteLedger ledger = new SqliteLedger(file(), CLOCK, Duration.ofSeconds(10))) {
+      Future<LedgerEntry> first;
+      List<Future<LedgerEntry>> batch = new ArrayList<>();
+      try (Connection blocker = holdWriteLock(); Statement s = blocker.createStatement()) {
+        first = pool.submit(() -> ledger.appendIntent(intent("req_first")));
+        GroupCommitTest.await(ledger::writingBatch); // req_first is the batch being written
+        for (String id : List.of("req_x", "req_poison", "req_y")) {
+          batch.add(pool.submit(() -> ledger.appendIntent(intent(id))));
+        }
+        awaitQueued(ledger, 3);
+        // One entry of the next batch makes its insert fail (as a full disk would).
+        s.execute("CREATE TRIGGER poison BEFORE INSERT ON ledger WHEN NEW.request_id = 'req_poison'"
+            + " BEGIN SELECT RAISE(ABORT, 'poisoned entry'); END");
+        s.execute("COMMIT");
+      }
+      assertThat(first.get(30, TimeUnit.SECONDS).seq()).isEqualTo(3);
+      for (Future<LedgerEntry> f : batch) {
+        assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(LedgerUnavailableException.class)
+            .hasMessageContaining("poisoned entry");
+      }
+      assertThat(storedRows()).hasSize(3).doesNotContainKey(4L);
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file()); Statement s = c.createStatement()) {
+        s.execute("DROP TRIGGER poison");
+      }
+      // Nothing of the failed batch is visible; the same request ids go through now.
+      LedgerEntry x = ledger.appendIntent(intent("req_x"));
+      assertThat(x.seq()).isEqualTo(4);
+      assertThat(x.prevHash()).isEqualTo(first.get().hash());
+      assertThat(ledger.transactionsCommitted()).isEqualTo(2);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(verify().intact()).isTrue();
+    assertThat(verify().entries()).isEqualTo(4);
+  }
+
+  @Test
+  void aReusedRequestIdInABatchIsRefusedAloneAndTheRestCommit() throws Exception {
+    ExecutorService pool = Executors.newCachedThreadPool();
+    try (SqliteLedger ledger = new SqliteLedger(file(), CLOCK, Duration.ofSeconds(10))) {
+      ledger.appendIntent(intent("req_old"));
+      List<Future<LedgerEntry>> batch = new ArrayList<>();
+      try (Connection blocker = holdWriteLock()) {
+        Future<LedgerEntry> first = pool.submit(() -> ledger.appendIntent(intent("req_first")));
+        batch.add(first);
+        awaitWriting(ledger, first);
+        // Queued one by one, so the order is known: the second req_dup is the reuse.
+        for (String id : List.of("req_dup", "req_old", "req_dup", "req_ok")) {
+          batch.add(pool.submit(() -> ledger.appendIntent(intent(id))));
+          awaitQueued(ledger, batch.size() - 1);
+        }
+        try (Statement s = blocker.createStatement()) {
+          s.execute("COMMIT");
+        }
+      }
+      assertThat(batch.get(0).get(30, TimeUnit.SECONDS).seq()).isEqualTo(2);
+      assertThat(batch.get(1).get(30, TimeUnit.SECONDS).seq()).isEqualTo(3);
+      assertThatThrownBy(() -> batch.get(2).get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(RequestIdReusedException.class);
+      assertThatThrownBy(() -> batch.get(3).get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(RequestIdReusedException.class);
+      assertThat(batch.get(4).get(30, TimeUnit.SECONDS).seq()).isEqualTo(4);
+      assertThat(ledger.transactionsCommitted()).isEqualTo(3);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(verify().intact()).isTrue();
+    assertThat(verify().entries()).isEqualTo(4);
+  }
+
+  /** Bounded wait until a batch is being written (the append just submitted, the only one). */
+  static void awaitWriting(SqliteLedger ledger, Future<?> append) throws InterruptedException {
+    // The caller holds the write lock, so the append cannot finish; once it left the queue it is in a batch.
+    GroupCommitTest.await(ledger::writingBatch);
+    assertThat(append.isDone()).isFalse();
+  }
+
+  @Test
+  void closeWritesTheQueuedAppendsThenRefusesNewOnes() throws Exception {
+    fill(1);
+    ExecutorService pool = Executors.newCachedThreadPool();
+    try {
+      SqliteLedger ledger = new SqliteLedger(file(), CLOCK, Duration.ofSeconds(10));
+      List<Future<LedgerEntry>> appends = new ArrayList<>();
+      Future<?> closing;
+      try (Connection blocker = holdWriteLock()) {
+        appends.add(pool.submit(() -> ledger.appendIntent(intent("req_first"))));
+        GroupCommitTest.await(ledger::writingBatch); // req_first is the batch being written
+        for (int i = 0; i < 3; i++) {
+          int n = i;
+          appends.add(pool.submit(() -> ledger.appendIntent(intent("req_q" + n))));
+        }
+        awaitQueued(ledger, 3);
+        closing = pool.submit(ledger::close);
+        GroupCommitTest.await(ledger::closing);
+        assertThatThrownBy(() -> ledger.appendIntent(intent("req_late"))).isInstanceOf(LedgerUnavailableException.class)
+            .hasMessageContaining("closed");
+        try (Statement s = blocker.createStatement()) {
+          s.execute("COMMIT");
+        }
+      }
+      closing.get(30, TimeUnit.SECONDS);
+      List<LedgerEntry> acked = new ArrayList<>();
+      for (Future<LedgerEntry> f : appends) {
+        acked.add(f.get(30, TimeUnit.SECONDS));
+      }
+      assertAllAcknowledgedStored(acked);
+      assertThat(verify().entries()).isEqualTo(6);
+      assertThatThrownBy(ledger::head).isInstanceOf(LedgerUnavailableException.class);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void twoLedgerObjectsOnOneFileWithManyThreadsEachKeepOneChain() throws Exception {
+    List<LedgerEntry> acked;
+    long transactions;
+    try (SqliteLedger a = new SqliteLedger(file(), Clock.systemUTC()); SqliteLedger b = new SqliteLedger(file(),
+        Clock.systemUTC())) {
+      acked = appendConcurrently(List.of(a, b), 12, 20);
+      transactions = a.transactionsCommitted() + b.transactionsCommitted();
+      assertThat(a.entriesCommitted()).isEqualTo(240);
+      assertThat(b.entriesCommitted()).isEqualTo(240);
+    }
+    assertThat(acked).hasSize(480);
+    assertAllAcknowledgedStored(acked);
+    assertThat(verify().entries()).isEqualTo(480);
+    assertThat(transactions).isLessThan(480);
+  }
+
+  /** Appends (intent then outcome, as a request does) from {@code threads} threads for about {@code millis}. */
+  static long appendFor(SqliteLedger ledger, int threads, long millis, String prefix) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    java.util.concurrent.atomic.AtomicLong appended = new java.util.concurrent.atomic.AtomicLong();
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      long[] end = new long[1];
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int tn = t;
+        done.add(pool.submit(() -> {
+          go.await();
+          for (int i = 0; System.nanoTime() - end[0] < 0; i++) {
+            LedgerEntry in = ledger.appendIntent(intent(prefix + tn + "_" + i));
+            ledger.appendOutcome(LedgerRecord.outcome(in, "t", LedgerRecord.Result.RELAYED, 200, null));
+            appended.addAndGet(2);
+          }
+          return null;
+        }));
+      }
+      end[0] = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+      go.countDown();
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    return appended.get();
+  }
+
+  @Test
+  void measureAppendsPerSecond() throws Exception {
+    // Printed, not asserted (docs/BENCHMARKS.md, component throughput): the machine is shared.
+    try (SqliteLedger ledger = new SqliteLedger(file(), Clock.systemUTC())) {
+      for (int threads : new int[] {1, 16}) {
+        long start = System.nanoTime();
+        long n = appendFor(ledger, threads, 3_000, "req_m" + threads + "_");
+        double perSecond = n / ((System.nanoTime() - start) / 1e9);
+        System.out.printf("[measure] SqliteLedger: %.0f appends/s on %d thread(s)%n", perSecond, threads);
+        assertThat(n).isPositive();
+      }
+    }
+    assertThat(verify().intact()).isTrue();
   }
 
   @Test
