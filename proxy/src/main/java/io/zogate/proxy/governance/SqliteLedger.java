@@ -24,10 +24,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * URL, so governance depends on nothing but {@code java.sql}).
  *
  * <p>One table, one row per entry, {@code seq} the primary key. Appends are written in short
- * transactions, one per batch: concurrent appends in this process queue to one committer thread
- * ({@link GroupCommit}), which writes every append pending at that moment (up to {@link
- * #MAX_BATCH}) in one transaction, one fsync, chained in queue order, and only then returns to
- * each appender; an append alone is written at once. {@code BEGIN IMMEDIATE} takes the file's
+ * transactions, one per batch: concurrent appends in this process queue up ({@link GroupCommit}),
+ * and one appender at a time, in its own thread, writes every append pending at that moment (up
+ * to {@link #MAX_BATCH}) in one transaction, one fsync, chained in queue order; each appender
+ * returns only after its batch committed. An append alone is written at once. {@code BEGIN IMMEDIATE} takes the file's
  * write lock first, so the head read inside it is the head the batch chains to even when
  * several processes share the file. A failed batch is rolled back whole and fails every append
  * in it. WAL, {@code synchronous=FULL} (a returned append survives power loss) and a busy
@@ -72,7 +72,7 @@ public final class SqliteLedger implements Ledger {
   private final String url;
   private final Clock clock;
   private final Duration busyTimeout;
-  /** Appends queue here; its one committer thread writes them in batches ({@link #writeBatch}). */
+  /** Appends queue here; one appender at a time writes the pending ones as a batch ({@link #writeBatch}). */
   private final GroupCommit<PendingAppend> commits;
   /** Taken by the committer for a batch and by {@link #head()}. */
   private final ReentrantLock connectionTurn = new ReentrantLock();
