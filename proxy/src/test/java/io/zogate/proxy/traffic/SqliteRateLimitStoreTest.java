@@ -18,6 +18,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,22 +113,56 @@ class SqliteRateLimitStoreTest {
 
   @Test
   void exactAcrossThreeProcessesSharingOneFile() throws Exception {
-    Path file = dir.resolve("shared.db");
     long count = 50;
     long periodMillis = 1_000; // T = 20 ms
+    long durationMillis = 2_000;
+    Hammered h = hammer(count, periodMillis, durationMillis, 1);
+    long allowedByGcra = count + (h.last - h.first) / (periodMillis / count);
+    System.out.printf("3 processes: %s -> admitted %d, GCRA allows %d over %d ms, %d attempts,"
+        + " %d store errors%n", h.lines, h.admitted, allowedByGcra, h.last - h.first, h.attempts,
+        h.errors);
+    assertThat(h.errors).isZero();
+    assertThat(h.attempts).isGreaterThan(3 * count);
+    assertThat(h.admitted).isLessThanOrEqualTo(allowedByGcra); // zero over
+    // continuous hammering leaves little budget unused (an admission can only be late when no
+    // process tried within its millisecond, which shifts the later ones)
+    assertThat(h.admitted).isGreaterThanOrEqualTo(allowedByGcra * 9 / 10);
+    // and the elapsed window was really most of the run
+    assertThat(h.last - h.first).isGreaterThan(durationMillis / 2);
+  }
+
+  @Test
+  void exactAcrossThreeProcessesOfFourThreadsEach() throws Exception {
+    // Threads of one process share batches; the processes share the file. A budget far from
+    // refilling (T = 48 min) must be spent exactly, never more.
+    long count = 30;
+    Hammered h = hammer(count, Duration.ofDays(1).toMillis(), 1_500, 4);
+    System.out.printf("3 processes x 4 threads: %s -> admitted %d of %d attempts%n", h.lines,
+        h.admitted, h.attempts);
+    assertThat(h.errors).isZero();
+    assertThat(h.attempts).isGreaterThan(3 * count);
+    assertThat(h.admitted).isEqualTo(count);
+  }
+
+  private record Hammered(long admitted, long first, long last, long attempts, long errors,
+      List<String> lines) {}
+
+  /** Three {@link SqliteHammer} processes on one file and one key, started at one instant. */
+  private Hammered hammer(long count, long periodMillis, long durationMillis, int threads)
+      throws Exception {
+    Path file = dir.resolve("shared.db");
     try (var ignored = new SqliteRateLimitStore(file)) {
       // create the file and schema before the children race to do it
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp = System.getProperty("java.class.path");
     long startAt = System.currentTimeMillis() + 3_000; // JVM start-up on a busy machine
-    long durationMillis = 2_000;
     var procs = new ArrayList<Process>();
     for (int i = 0; i < 3; i++) {
       procs.add(new ProcessBuilder(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", cp,
               SqliteHammer.class.getName(), file.toString(), "k:shared",
               Long.toString(count), Long.toString(periodMillis), Long.toString(startAt),
-              Long.toString(durationMillis), "200000")
+              Long.toString(durationMillis), "200000", Integer.toString(threads))
           .redirectError(dir.resolve("child-" + i + ".err").toFile())
           .start());
     }
@@ -156,17 +194,100 @@ class SqliteRateLimitStoreTest {
         p.destroyForcibly();
       }
     }
-    long allowedByGcra = count + (last - first) / (periodMillis / count);
-    System.out.printf("3 processes: %s -> admitted %d, GCRA allows %d over %d ms, %d attempts,"
-        + " %d store errors%n", lines, admitted, allowedByGcra, last - first, attempts, errors);
-    assertThat(errors).isZero();
-    assertThat(attempts).isGreaterThan(3 * count);
-    assertThat(admitted).isLessThanOrEqualTo(allowedByGcra); // zero over
-    // continuous hammering leaves little budget unused (an admission can only be late when no
-    // process tried within its millisecond, which shifts the later ones)
-    assertThat(admitted).isGreaterThanOrEqualTo(allowedByGcra * 9 / 10);
-    // and the elapsed window was really most of the run
-    assertThat(last - first).isGreaterThan(durationMillis / 2);
+    return new Hammered(admitted, first, last, attempts, errors, lines);
   }
 
+  // --- concurrent decisions on one store, and on two stores of one file: exact budgets ---
+
+  @Test
+  void concurrentDecisionsAdmitExactlyTheBudgetOfEachKey() throws Exception {
+    LimitRate rate = LimitRate.of(25, Duration.ofDays(1)); // T = 58 min: nothing refills
+    int threads = 8;
+    int each = 100;
+    int keys = 4;
+    try (var store = new SqliteRateLimitStore(dir.resolve("rl.db"))) {
+      long[] admitted = race(threads, keys, (t, i) -> {
+        int k = (t + i) % keys; // keys interleaved in every thread
+        return store.acquire("k:" + k, rate, NOW + i).allowed() ? k : -1;
+      }, each);
+      assertThat(admitted).containsOnly(25);
+    }
+  }
+
+  @Test
+  void concurrentDecisionsOnTwoLimitsStayAllOrNothing() throws Exception {
+    LimitRate keyRate = LimitRate.of(30, Duration.ofDays(1));
+    LimitRate actorRate = LimitRate.of(20, Duration.ofDays(1));
+    var pair = List.of(new Limit("k:1", keyRate), new Limit("a:x", actorRate));
+    try (var store = new SqliteRateLimitStore(dir.resolve("rl.db"))) {
+      // even threads ask for key and actor together, odd ones for the key alone
+      long[] admitted = race(8, 2, (t, i) -> t % 2 == 0
+          ? (store.acquireAll(pair, NOW).stream().allMatch(Decision::allowed) ? 0 : -1)
+          : (store.acquire("k:1", keyRate, NOW).allowed() ? 1 : -1), 60);
+      assertThat(admitted[0]).isLessThanOrEqualTo(20);
+      assertThat(admitted[0] + admitted[1]).isEqualTo(30); // the key's budget, spent exactly
+      // a pair refused by the actor limit spent nothing of the key, and vice versa: the actor
+      // has exactly what the admitted pairs left
+      assertThat(store.acquire("k:1", keyRate, NOW).allowed()).isFalse();
+      long actorLeft = 0;
+      for (int i = 0; i < 25 && store.acquire("a:x", actorRate, NOW).allowed(); i++) {
+        actorLeft++;
+      }
+      assertThat(actorLeft).isEqualTo(20 - admitted[0]);
+    }
+  }
+
+  @Test
+  void twoStoreObjectsOnOneFileStayExact() throws Exception {
+    LimitRate rate = LimitRate.of(40, Duration.ofDays(1));
+    Path file = dir.resolve("rl.db");
+    try (var a = new SqliteRateLimitStore(file); var b = new SqliteRateLimitStore(file)) {
+      long[] admitted = race(8, 1, (t, i) ->
+          (t % 2 == 0 ? a : b).acquire("k:shared", rate, NOW + i).allowed() ? 0 : -1, 50);
+      assertThat(admitted[0]).isEqualTo(40);
+    }
+  }
+
+  private interface Attempt {
+    /** Returns the index of the counter to bump for an admission, or -1. */
+    int run(int thread, int i) throws Exception;
+  }
+
+  /** {@code threads} threads, released together, each making {@code each} attempts. */
+  private static long[] race(int threads, int counters, Attempt attempt, int each)
+      throws Exception {
+    var admitted = new java.util.concurrent.atomic.AtomicLongArray(counters);
+    var ready = new CountDownLatch(threads);
+    var go = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      var futures = new ArrayList<Future<?>>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        futures.add(pool.submit(() -> {
+          ready.countDown();
+          go.await();
+          for (int i = 0; i < each; i++) {
+            int c = attempt.run(thread, i);
+            if (c >= 0) {
+              admitted.incrementAndGet(c);
+            }
+          }
+          return null;
+        }));
+      }
+      assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+      go.countDown();
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    long[] out = new long[counters];
+    for (int i = 0; i < counters; i++) {
+      out[i] = admitted.get(i);
+    }
+    return out;
+  }
 }
