@@ -22,6 +22,7 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { json, readJson } from "./http-util.mjs";
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -250,25 +251,6 @@ function newServer() {
 const sessions = new Map();
 const ownHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
 const ownOrigins = new Set([...ownHosts].map((h) => `http://${h}`));
-
-function json(res, status, body) {
-  const bytes = Buffer.from(JSON.stringify(body), "utf8");
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": bytes.length });
-  res.end(bytes);
-}
-
-async function readJson(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > 1 << 20) {
-      throw new Error("body too large");
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 0 ? undefined : JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
 
 const httpServer = http.createServer(async (req, res) => {
   try {

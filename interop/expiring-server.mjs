@@ -16,6 +16,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { json, readJson } from "./http-util.mjs";
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -34,25 +35,6 @@ function newServer() {
     async ({ message }) => ({ content: [{ type: "text", text: `Echo: ${message}` }] }),
   );
   return server;
-}
-
-function json(res, status, body) {
-  const bytes = Buffer.from(JSON.stringify(body), "utf8");
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": bytes.length });
-  res.end(bytes);
-}
-
-async function readJson(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > 1 << 20) {
-      throw new Error("body too large");
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 0 ? undefined : JSON.parse(Buffer.concat(chunks).toString("utf8"));
 }
 
 async function expireAll() {
