@@ -10,19 +10,16 @@
 //
 //   node --import ./loopback.mjs conformance-server.mjs PORT
 import http from "node:http";
-import { randomUUID } from "node:crypto";
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import {
   CreateMessageResultSchema,
   ElicitResultSchema,
-  isInitializeRequest,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { json, readJson } from "./http-util.mjs";
+import { json, readJson, routeToSession } from "./http-util.mjs";
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -264,31 +261,7 @@ const httpServer = http.createServer(async (req, res) => {
       return;
     }
     const body = req.method === "POST" ? await readJson(req) : undefined;
-    const session = req.headers["mcp-session-id"];
-    if (typeof session === "string") {
-      const transport = sessions.get(session);
-      if (transport === undefined) {
-        json(res, 404, { jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null });
-        return;
-      }
-      await transport.handleRequest(req, res, body);
-      return;
-    }
-    if (req.method === "POST" && isInitializeRequest(body)) {
-      const transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => sessions.set(id, transport),
-      });
-      transport.onclose = () => {
-        if (transport.sessionId !== undefined) {
-          sessions.delete(transport.sessionId);
-        }
-      };
-      await newServer().connect(transport);
-      await transport.handleRequest(req, res, body);
-      return;
-    }
-    json(res, 400, { jsonrpc: "2.0", error: { code: -32000, message: "Bad Request: no session id" }, id: null });
+    await routeToSession(sessions, newServer, req, res, body);
   } catch (e) {
     console.error(e);
     if (!res.headersSent) {

@@ -11,12 +11,9 @@
 //   POST /admin/expire               every live session expires (as after an idle timeout or a restart)
 //   GET  /admin/requests             what reached /mcp so far: [{method, session, rpc}] in order
 import http from "node:http";
-import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { json, readJson } from "./http-util.mjs";
+import { json, readJson, routeToSession } from "./http-util.mjs";
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -52,31 +49,8 @@ async function handleMcp(req, res) {
   const session = typeof sessionHeader === "string" ? sessionHeader : null;
   received.push({ method: req.method, session, rpc: body?.method ?? (body && "id" in body ? "response" : null) });
 
-  if (session !== null) {
-    const transport = sessions.get(session);
-    if (transport === undefined) {
-      // Unknown or expired: the MCP transport's answer, on which a client starts a new session.
-      json(res, 404, { jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null });
-      return;
-    }
-    await transport.handleRequest(req, res, body);
-    return;
-  }
-  if (req.method === "POST" && isInitializeRequest(body)) {
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => sessions.set(id, transport),
-    });
-    transport.onclose = () => {
-      if (transport.sessionId !== undefined && sessions.get(transport.sessionId) === transport) {
-        sessions.delete(transport.sessionId); // DELETE by the client
-      }
-    };
-    await newServer().connect(transport);
-    await transport.handleRequest(req, res, body);
-    return;
-  }
-  json(res, 400, { jsonrpc: "2.0", error: { code: -32000, message: "Bad Request: no session id" }, id: null });
+  // An unknown or expired session gets 404, on which a client starts a new session.
+  await routeToSession(sessions, newServer, req, res, body);
 }
 
 const loopbackPeer = (req) => ["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(req.socket.remoteAddress);
