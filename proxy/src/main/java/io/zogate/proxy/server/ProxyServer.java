@@ -123,19 +123,10 @@ public final class ProxyServer implements AutoCloseable {
         new Pipeline.Named("forward", new ForwardStage(p.forwarder(), sessions))));
   }
 
-  /** Opens the rate limiter a configuration names; {@code off} limits nothing. */
-  public static RateLimiter openRateLimiter(ProxyConfig cfg) throws ConfigException {
-    return openRateLimiter(cfg, System.getenv());
-  }
-
-  /** The same, resolving a Redis password from {@code env}. */
-  public static RateLimiter openRateLimiter(ProxyConfig cfg, Map<String, String> env) throws ConfigException {
-    return openRateLimiter(cfg, env, Clock.systemUTC());
-  }
-
   /**
-   * The same, deciding on {@code clock} (the memory and SQLite stores; Redis uses its own), the
-   * clock the rest of the proxy runs on.
+   * Opens the rate limiter a configuration names; {@code off} limits nothing. A Redis password
+   * is resolved from {@code env}. The memory and SQLite stores decide on {@code clock}, the clock
+   * the rest of the proxy runs on; Redis uses its own.
    */
   public static RateLimiter openRateLimiter(ProxyConfig cfg, Map<String, String> env, Clock clock)
       throws ConfigException {
@@ -177,15 +168,7 @@ public final class ProxyServer implements AutoCloseable {
         rl.perActor().orElse(null), trusted, clock);
   }
 
-  /** Opens the replay store a configuration names. */
-  public static ReplayStore openReplayStore(ProxyConfig.Replay replay, Clock clock) throws ConfigException {
-    if (replay.store() instanceof StoreLocation.Redis) {
-      throw new ConfigException("replay.store: a redis store needs the whole configuration (redis:)");
-    }
-    return openReplayStore(replay, null, Map.of(), clock);
-  }
-
-  /** The same, for every store kind: a Redis store reads {@code redis:} and {@code env}. */
+  /** Opens the replay store a configuration names; a Redis store reads {@code redis:} and {@code env}. */
   public static ReplayStore openReplayStore(ProxyConfig cfg, Map<String, String> env, Clock clock)
       throws ConfigException {
     return openReplayStore(cfg.replay(), cfg.redis(), env, clock);
